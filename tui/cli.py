@@ -1,0 +1,81 @@
+"""`qrt` starts the app; `qrt serve` starts the local Runtime-compatible service.
+
+Kept free of heavy imports: argparse decides which side runs, and only that side's
+modules are imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from tui import __version__
+
+
+def _default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("qrt", appauthor=False) / "serve"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qrt",
+        description="A keyboard-first terminal console for IBM Quantum. With no account "
+        "configured it runs on its own local Runtime-compatible service.",
+    )
+    parser.add_argument("--version", action="version", version=f"qrt {__version__}")
+    parser.add_argument("--profile", help="the account profile to use (see the login screen)")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the local Runtime-compatible service",
+        description="Serve IBM's Quantum REST API locally, running jobs with qiskit-aer on "
+        "noisy snapshots of real IBM devices.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve.add_argument("--data-dir", type=Path, default=None, help="where jobs are kept (SQLite)")
+    serve.add_argument(
+        "--api-key",
+        default=None,
+        help="the API key clients exchange for tokens (default: generated and printed once; "
+        "prefer the QRT_SERVE_API_KEY variable, which other users cannot see in ps)",
+    )
+    serve.add_argument("--instance", default=None, help="the instance CRN clients must send")
+    serve.add_argument(
+        "--legacy-instance", default=None, help="hub/group/project of the older API"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="simulator processes"
+    )
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="allow binding an address other machines reach"
+    )
+    serve.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from tui.server.main import run_service
+
+        return run_service(
+            host=args.host,
+            port=args.port,
+            data_dir=(args.data_dir or _default_data_dir()).expanduser(),
+            api_key=args.api_key,
+            instance=args.instance,
+            legacy_instance=args.legacy_instance,
+            workers=args.workers,
+            allow_remote=args.allow_remote,
+            log_level=args.log_level,
+        )
+    from tui.app import run_app
+
+    return run_app(profile_name=args.profile)

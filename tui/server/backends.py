@@ -1,0 +1,154 @@
+"""The local service's catalogue of devices: the snapshots shipped in qiskit-ibm-runtime.
+
+Files are located without importing qiskit_ibm_runtime (importing it costs seconds) and are
+parsed lazily, so that the service answers `/versions` the moment it listens.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+TWO_QUBIT_GATES = frozenset({"cx", "ecr", "cz", "rzz"})
+
+
+def snapshots_dir() -> Path:
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("qiskit-ibm-runtime is not installed; it ships the device snapshots")
+    return Path(next(iter(spec.submodule_search_locations))) / "fake_provider" / "backends"
+
+
+@dataclass
+class DeviceSnapshot:
+    """One device: its configuration and calibration files, read on first use."""
+
+    directory: Path
+    conf_file: Path
+    props_file: Path | None
+
+    @cached_property
+    def configuration(self) -> dict[str, Any]:
+        return json.loads(self.conf_file.read_text())
+
+    @cached_property
+    def properties(self) -> dict[str, Any] | None:
+        if self.props_file is None:
+            return None
+        return json.loads(self.props_file.read_text())
+
+    @property
+    def name(self) -> str:
+        return str(self.configuration["backend_name"])
+
+    @property
+    def num_qubits(self) -> int:
+        return int(self.configuration["n_qubits"])
+
+    @property
+    def basis_gates(self) -> list[str]:
+        return list(self.configuration.get("basis_gates", []))
+
+    @cached_property
+    def instruction_names(self) -> frozenset[str]:
+        """Everything a circuit for this device may contain (ISA)."""
+        conf = self.configuration
+        supported = set(conf.get("supported_instructions") or []) | set(self.basis_gates)
+        return frozenset(supported | {"measure", "barrier", "delay", "reset"})
+
+    @cached_property
+    def two_qubit_gate_edges(self) -> dict[str, frozenset[tuple[int, int]]]:
+        by_gate: dict[str, set[tuple[int, int]]] = {}
+        for gate in self.configuration.get("gates", []):
+            name = gate.get("name")
+            if name in TWO_QUBIT_GATES:
+                pairs = gate.get("coupling_map") or self.configuration.get("coupling_map") or []
+                by_gate.setdefault(name, set()).update(tuple(p) for p in pairs)
+        return {name: frozenset(pairs) for name, pairs in by_gate.items()}  # type: ignore[misc]
+
+    @cached_property
+    def performance_metrics(self) -> dict[str, Any]:
+        props = self.properties
+        if not props:
+            return {}
+        two_q_errors = [
+            param["value"]
+            for gate in props.get("gates", [])
+            if gate.get("gate") in TWO_QUBIT_GATES
+            for param in gate.get("parameters", [])
+            if param.get("name") == "gate_error" and param.get("value", 1) < 1
+        ]
+        readout_errors = [
+            item["value"]
+            for qubit in props.get("qubits", [])
+            for item in qubit
+            if item.get("name") == "readout_error"
+        ]
+        metrics: dict[str, Any] = {}
+        if two_q_errors:
+            metrics["two_q_error_median"] = {"value": statistics.median(two_q_errors)}
+            metrics["two_q_error_best"] = {"value": min(two_q_errors)}
+        if readout_errors:
+            metrics["readout_error_median"] = {"value": statistics.median(readout_errors)}
+        return metrics
+
+    def device_summary(self, queue_length: int, with_wait_time: bool) -> dict[str, Any]:
+        conf = self.configuration
+        processor = conf.get("processor_type") or {}
+        summary: dict[str, Any] = {
+            "name": self.name,
+            "status": {"name": "online", "reason": "available"},
+            "is_simulator": False,
+            "qubits": self.num_qubits,
+            "processor_type": {
+                "family": str(processor.get("family", "")),
+                "revision": str(processor.get("revision", "")),
+            },
+            "queue_length": queue_length,
+            "performance_metrics": self.performance_metrics,
+        }
+        clops = conf.get("clops_h") or conf.get("clops")
+        if isinstance(clops, (int, float)):
+            summary["clops"] = {"type": "hardware", "value": clops}
+        if with_wait_time:
+            summary["wait_time_seconds"] = {
+                "average": queue_length * 2.0, "p50": queue_length * 2.0, "p95": queue_length * 4.0,
+            }
+        return summary
+
+
+class Catalogue:
+    """Every device snapshot, by the name IBM serves it under (e.g. `ibm_brisbane`)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
+        self._lock = threading.Lock()
+        self._devices: dict[str, DeviceSnapshot] | None = None
+
+    @property
+    def devices(self) -> dict[str, DeviceSnapshot]:
+        with self._lock:
+            if self._devices is None:
+                self._devices = self._scan(self._root or snapshots_dir())
+            return self._devices
+
+    @staticmethod
+    def _scan(root: Path) -> dict[str, DeviceSnapshot]:
+        devices: dict[str, DeviceSnapshot] = {}
+        for conf_file in sorted(root.glob("*/conf_*.json")):
+            props = conf_file.with_name(conf_file.name.replace("conf_", "props_", 1))
+            snapshot = DeviceSnapshot(conf_file.parent, conf_file, props if props.exists() else None)
+            devices.setdefault(snapshot.name, snapshot)
+        return devices
+
+    def get(self, name: str) -> DeviceSnapshot | None:
+        return self.devices.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self.devices)

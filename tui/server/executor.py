@@ -1,0 +1,240 @@
+"""What runs inside a worker process: one primitive job with qiskit-aer and device noise.
+
+Each worker builds a device's full noise model once (seconds for a 127-qubit device) and
+keeps it; every job then runs on a copy cut down to the device qubits its circuits touch,
+with the circuits compacted onto those qubits, so that a Bell pair on `ibm_brisbane`
+simulates two qubits with the noise of the two device qubits it was transpiled onto.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.server.backends import DeviceSnapshot
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit_aer.noise import NoiseModel
+
+DEFAULT_SAMPLER_SHOTS = 4096
+UNAPPLIED_SAMPLER_OPTIONS = ("dynamical_decoupling", "twirling", "execution")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything a worker needs; plain data so that it pickles across processes."""
+
+    job_id: str
+    program: str
+    params: dict[str, Any]
+    conf_file: str
+    props_file: str | None
+    support_qiskit: bool
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    status: str  # Completed or Failed
+    result: str
+    execution_ns: int = 0
+    reason: str | None = None
+    log_lines: list[str] = field(default_factory=list)
+
+
+_full_noise_models: dict[str, NoiseModel] = {}
+
+
+def warm_up() -> None:
+    """Pool initializer: pay the heavy imports before the first job arrives."""
+    import qiskit_aer  # noqa: F401
+    from qiskit.primitives import BackendSamplerV2  # noqa: F401
+
+    import tui.server.pubs  # noqa: F401
+
+
+def device_from_spec(spec: JobSpec) -> DeviceSnapshot:
+    conf = Path(spec.conf_file)
+    return DeviceSnapshot(conf.parent, conf, Path(spec.props_file) if spec.props_file else None)
+
+
+def full_noise_model(device: DeviceSnapshot) -> NoiseModel:
+    cached = _full_noise_models.get(device.name)
+    if cached is None:
+        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+        snapshot_backend = type(
+            "SnapshotBackend",
+            (FakeBackendV2,),
+            {
+                "dirname": str(device.directory),
+                "conf_filename": device.conf_file.name,
+                "props_filename": device.props_file.name if device.props_file else None,
+                "backend_name": device.name,
+            },
+        )()
+        cached = snapshot_backend._get_noise_model_from_backend_v2()
+        _full_noise_models[device.name] = cached
+    return cached
+
+
+def cut_noise_model(full: NoiseModel, device_qubits: list[int]) -> NoiseModel:
+    """The part of `full` acting only on `device_qubits`, renumbered 0..n-1 in that order."""
+    from qiskit.circuit import Delay
+    from qiskit_aer.noise import NoiseModel
+    from qiskit_aer.noise.passes import RelaxationNoisePass
+
+    index = {qubit: position for position, qubit in enumerate(device_qubits)}
+    cut = NoiseModel(basis_gates=full.basis_gates)
+    for name, error in full._default_quantum_errors.items():
+        cut.add_all_qubit_quantum_error(error, name, warnings=False)
+    if full._default_readout_error is not None:
+        cut.add_all_qubit_readout_error(full._default_readout_error, warnings=False)
+    for name, errors_by_qubits in full._local_quantum_errors.items():
+        for qubits, error in errors_by_qubits.items():
+            if all(q in index for q in qubits):
+                cut.add_quantum_error(error, name, [index[q] for q in qubits], warnings=False)
+    for qubits, error in full._local_readout_errors.items():
+        if all(q in index for q in qubits):
+            cut.add_readout_error(error, [index[q] for q in qubits], warnings=False)
+    for noise_pass in full._custom_noise_passes:
+        if isinstance(noise_pass, RelaxationNoisePass):
+            p1s = noise_pass._p1s
+            cut._custom_noise_passes.append(
+                RelaxationNoisePass(
+                    t1s=[noise_pass._t1s[q] for q in device_qubits],
+                    t2s=[noise_pass._t2s[q] for q in device_qubits],
+                    dt=noise_pass._dt,
+                    op_types=Delay,
+                    excited_state_populations=None if p1s is None else [p1s[q] for q in device_qubits],
+                )
+            )
+    return cut
+
+
+def compact(circuit: QuantumCircuit, physical: list[int], index: dict[int, int]) -> QuantumCircuit:
+    """The circuit on len(index) qubits, device qubit q becoming qubit index[q]."""
+    from qiskit import QuantumCircuit
+
+    compacted = QuantumCircuit(len(index), name=circuit.name, metadata=circuit.metadata)
+    for register in circuit.cregs:
+        compacted.add_register(register)
+    loose_clbits = [bit for bit in circuit.clbits if not circuit.find_bit(bit).registers]
+    if loose_clbits:
+        compacted.add_bits(loose_clbits)
+    for instruction in circuit.data:
+        qubits = [
+            compacted.qubits[index[physical[circuit.find_bit(q).index]]] for q in instruction.qubits
+        ]
+        compacted.append(instruction.operation, qubits, instruction.clbits, copy=False)
+    compacted.global_phase = circuit.global_phase
+    return compacted
+
+
+def touched_qubits(circuit: QuantumCircuit, physical: list[int]) -> set[int]:
+    return {
+        physical[circuit.find_bit(q).index]
+        for instruction in circuit.data
+        if instruction.operation.name != "barrier"
+        for q in instruction.qubits
+    }
+
+
+def hex_samples(bit_array: Any) -> Any:
+    """BitArray -> hex strings per shot, nested by the pub's shape (IBM's plain JSON)."""
+    import numpy as np
+
+    raw = bit_array.array  # (*shape, shots, num_bytes) uint8, big-endian bytes
+    values = np.zeros(raw.shape[:-1], dtype=object if raw.shape[-1] > 7 else np.uint64)
+    for byte_index in range(raw.shape[-1]):
+        values = values * 256 + raw[..., byte_index].astype(values.dtype)
+    formatter = np.frompyfunc(hex, 1, 1)
+    return formatter(values).tolist()
+
+
+def plain_sampler_result(primitive_result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
+    results = []
+    for pub_result in primitive_result:
+        data = {
+            name: {"samples": hex_samples(bits), "num_bits": bits.num_bits}
+            for name, bits in pub_result.data.items()
+        }
+        results.append({"data": data, "metadata": dict(pub_result.metadata)})
+    return {"results": results, "metadata": metadata}
+
+
+def run_sampler(spec: JobSpec) -> JobOutcome:
+    from qiskit.primitives import BackendSamplerV2
+    from qiskit_aer import AerSimulator
+
+    from tui.server.pubs import parse_sampler_pubs, physical_qubits
+
+    device = device_from_spec(spec)
+    params = spec.params
+    options = params.get("options") or {}
+    pubs = parse_sampler_pubs(params, device)
+
+    physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
+    device_qubits = sorted(
+        set().union(*(touched_qubits(pub.circuit, m) for pub, m in zip(pubs, physical_by_pub)))
+    )
+    index = {qubit: position for position, qubit in enumerate(device_qubits)}
+    noise = cut_noise_model(full_noise_model(device), device_qubits)
+
+    seed = (options.get("simulator") or {}).get("seed_simulator")
+    default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
+    sampler = BackendSamplerV2(
+        backend=AerSimulator(noise_model=noise),
+        options={"default_shots": int(default_shots), "seed_simulator": seed},
+    )
+    compacted = [
+        (compact(pub.circuit, physical, index), pub.parameter_values, pub.shots)
+        for pub, physical in zip(pubs, physical_by_pub)
+    ]
+    started = time.perf_counter_ns()
+    primitive_result = sampler.run(compacted).result()
+    execution_ns = time.perf_counter_ns() - started
+
+    not_applied = [name for name in UNAPPLIED_SAMPLER_OPTIONS if options.get(name)]
+    metadata = {
+        "version": 2,
+        "simulator": {
+            "backend": device.name,
+            "device_qubits": device_qubits,
+            "noise_model": "device snapshot, cut to the qubits used",
+            "seed_simulator": seed,
+        },
+        "options_not_applied": not_applied,
+    }
+    if spec.support_qiskit:
+        from qiskit_ibm_runtime.json import RuntimeEncoder
+
+        primitive_result.metadata.update(metadata)
+        text = json.dumps(primitive_result, cls=RuntimeEncoder)
+    else:
+        text = json.dumps(plain_sampler_result(primitive_result, metadata))
+    log_lines = [f"ran {len(pubs)} pub(s) on {device.name} qubits {device_qubits}"]
+    if not_applied:
+        log_lines.append(f"options accepted but not simulated: {', '.join(not_applied)}")
+    return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
+
+
+def run_job(spec: JobSpec) -> JobOutcome:
+    """Entry point in the worker; never raises, so one bad job cannot break the pool."""
+    from tui.server.pubs import PubError
+
+    try:
+        if spec.program == "sampler":
+            return run_sampler(spec)
+        return _failed(f"program '{spec.program}' is not supported by the local service yet")
+    except PubError as exc:
+        return _failed(str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the user as the job's failure
+        return _failed(f"{type(exc).__name__}: {exc}")
+
+
+def _failed(reason: str) -> JobOutcome:
+    return JobOutcome("Failed", f"Job failed: {reason}", reason=reason, log_lines=[reason])

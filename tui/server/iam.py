@@ -1,0 +1,106 @@
+"""`POST /identity/token`: the API-key -> JWT exchange, shaped like IBM Cloud IAM.
+
+The JWT is signed (HS256) with a secret kept in the data dir, so tokens survive a restart
+and cannot be forged by another user of a shared machine. The official client decodes the
+token for `exp`/`iat` to schedule its refresh, which is why a real JWT is issued.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import jwt
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from tui.server.errors import ApiProblem
+
+API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+TOKEN_LIFETIME_SECONDS = 3600
+
+
+def load_signing_secret(data_dir: Path) -> bytes:
+    """The per-data-dir signing key, created on first start with mode 0600."""
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    expires_at: int
+
+
+class TokenIssuer:
+    def __init__(self, api_key: str, secret: bytes, lifetime: int = TOKEN_LIFETIME_SECONDS) -> None:
+        self._api_key = api_key.encode()
+        self._secret = secret
+        self.lifetime = lifetime
+
+    def key_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self._api_key)
+
+    def issue(self, subject: str = "local-user") -> tuple[str, int]:
+        now = int(time.time())
+        expires_at = now + self.lifetime
+        claims = {"sub": subject, "iat": now, "exp": expires_at, "iss": "qrt-serve"}
+        return jwt.encode(claims, self._secret, algorithm="HS256"), expires_at
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "iat"]}
+            )
+        except jwt.ExpiredSignatureError:
+            raise ApiProblem(401, "The bearer token has expired; request a new one.") from None
+        except jwt.PyJWTError:
+            raise ApiProblem(401, "The bearer token is not valid.") from None
+        return TokenClaims(subject=str(claims.get("sub", "")), expires_at=int(claims["exp"]))
+
+
+def iam_router(issuer: TokenIssuer) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/identity/token", tags=["iam"])
+    async def create_token(request: Request) -> JSONResponse:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        form = {key: values[0] for key, values in parse_qs(body).items()}
+        if form.get("grant_type") != API_KEY_GRANT:
+            return _iam_error(400, "BXNIM0109E", f"Unsupported grant_type; use {API_KEY_GRANT}.")
+        api_key = form.get("apikey", "")
+        if not api_key:
+            return _iam_error(400, "BXNIM0415E", "Provide an API key in the 'apikey' field.")
+        if not issuer.key_matches(api_key):
+            return _iam_error(400, "BXNIM0415E", "Provided API key could not be found.")
+        token, expires_at = issuer.issue()
+        return JSONResponse(
+            {
+                "access_token": token,
+                "refresh_token": "not_supported",
+                "token_type": "Bearer",
+                "expires_in": issuer.lifetime,
+                "expiration": expires_at,
+                "scope": "ibm openid",
+            }
+        )
+
+    return router
+
+
+def _iam_error(status: int, code: str, message: str) -> JSONResponse:
+    """IAM's own error shape (not the Runtime one), as IBM Cloud answers."""
+    return JSONResponse(
+        {"errorCode": code, "errorMessage": message, "context": {"requestId": secrets.token_hex(8)}},
+        status_code=status,
+    )

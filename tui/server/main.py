@@ -1,0 +1,79 @@
+"""Starting `qrt serve`: bind the socket, print how to reach it, run uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+from tui.server.context import DEFAULT_INSTANCE, DEFAULT_LEGACY_INSTANCE, ServiceSettings
+
+API_KEY_ENV = "QRT_SERVE_API_KEY"
+READY_PREFIX = "qrt serve: listening on "
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def run_service(
+    *,
+    host: str,
+    port: int,
+    data_dir: Path,
+    api_key: str | None,
+    instance: str | None,
+    legacy_instance: str | None,
+    workers: int,
+    allow_remote: bool,
+    log_level: str,
+) -> int:
+    import uvicorn
+
+    from tui.server.app import create_app
+
+    if host not in LOOPBACK_HOSTS and not allow_remote:
+        print(
+            f"qrt serve: refusing to listen on {host}: other machines could reach it. "
+            "Pass --allow-remote if that is what you want.",
+            file=sys.stderr,
+        )
+        return 2
+    key_from_env = os.environ.pop(API_KEY_ENV, None)
+    generated = api_key is None and key_from_env is None
+    key = api_key or key_from_env or secrets.token_urlsafe(24)
+    settings = ServiceSettings(
+        api_key=key,
+        data_dir=data_dir,
+        instance=instance or DEFAULT_INSTANCE,
+        legacy_instance=legacy_instance or DEFAULT_LEGACY_INSTANCE,
+        workers=workers,
+    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        print(f"qrt serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+    url = f"http://{shown_host}:{bound_port}"
+
+    def announce() -> None:
+        print(f"{READY_PREFIX}{url}", flush=True)
+        print(f"qrt serve: instance {settings.instance}", flush=True)
+        print(f"qrt serve: legacy instance {settings.legacy_instance}", flush=True)
+        print(f"qrt serve: data in {data_dir}", flush=True)
+        if generated:
+            print(f"qrt serve: API key {key}  (generated; shown once)", flush=True)
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings, on_ready=announce)
+    config = uvicorn.Config(
+        app, log_level=log_level, access_log=log_level == "debug", lifespan="on",
+        timeout_graceful_shutdown=3,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

@@ -1,0 +1,114 @@
+"""Primitive inputs: decode the circuits of a job's pubs and check them against a device.
+
+Shared by the request handler (to reject bad input with a 400 at submission, as IBM does)
+and the worker processes (to run it). Imports qiskit, so it is only imported lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from tui.server.backends import DeviceSnapshot
+
+
+class PubError(ValueError):
+    """Invalid primitive input; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class SamplerPub:
+    circuit: QuantumCircuit
+    parameter_values: Any
+    shots: int | None
+
+
+def load_circuit(source: Any, where: str) -> QuantumCircuit:
+    """A circuit from OpenQASM 3 or 2 text, or the type-tagged QPY the official client sends."""
+    if isinstance(source, dict) and source.get("__type__") == "QuantumCircuit":
+        from qiskit_ibm_runtime.json import RuntimeDecoder
+
+        try:
+            return RuntimeDecoder().object_hook(source)
+        except Exception as exc:  # noqa: BLE001 - QPY decoding raises many types
+            raise PubError(f"{where}: the QPY circuit could not be decoded ({exc})") from None
+    if not isinstance(source, str):
+        raise PubError(f"{where}: a circuit must be an OpenQASM string or a QPY object")
+    text = source.lstrip()
+    try:
+        if text.startswith("OPENQASM 2"):
+            from qiskit import qasm2
+
+            return qasm2.loads(source, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+        from qiskit import qasm3
+
+        return qasm3.loads(source)
+    except Exception as exc:  # noqa: BLE001 - the parsers raise many error types
+        raise PubError(f"{where}: the OpenQASM circuit does not parse: {exc}") from None
+
+
+def physical_qubits(circuit: QuantumCircuit) -> list[int]:
+    """The device qubit behind each circuit qubit.
+
+    OpenQASM 3 physical qubits (`$5`) load as a small circuit plus a layout that names the
+    device qubits; a QPY or OpenQASM 2 transpiled circuit is as wide as the device already.
+    """
+    layout = circuit.layout
+    if layout is not None:
+        virtual_to_physical = layout.initial_layout.get_virtual_bits()
+        if all(qubit in virtual_to_physical for qubit in circuit.qubits):
+            return [virtual_to_physical[qubit] for qubit in circuit.qubits]
+    return list(range(circuit.num_qubits))
+
+
+def isa_violation(circuit: QuantumCircuit, device: DeviceSnapshot) -> str | None:
+    """Why the circuit cannot run as is on the device, or None if it is ISA."""
+    physical = physical_qubits(circuit)
+    if max(physical, default=-1) >= device.num_qubits:
+        return f"it uses qubit {max(physical)} but {device.name} has {device.num_qubits} qubits"
+    allowed = device.instruction_names
+    edges = device.two_qubit_gate_edges
+    for instruction in circuit.data:
+        name = instruction.operation.name
+        qubits = tuple(physical[circuit.find_bit(q).index] for q in instruction.qubits)
+        if name not in allowed:
+            return (
+                f"instruction '{name}' on qubits {list(qubits)} is not supported by "
+                f"{device.name} (basis gates: {', '.join(device.basis_gates)}); "
+                "transpile the circuit for this backend first"
+            )
+        if name in edges and qubits not in edges[name]:
+            return (
+                f"instruction '{name}' on qubits {list(qubits)} is not on a coupled pair of "
+                f"{device.name}; transpile the circuit for this backend first"
+            )
+    return None
+
+
+def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[SamplerPub]:
+    raw_pubs = params.get("pubs")
+    if not isinstance(raw_pubs, list) or not raw_pubs:
+        raise PubError("params.pubs must be a non-empty list")
+    pubs: list[SamplerPub] = []
+    for index, raw in enumerate(raw_pubs):
+        where = f"pubs[{index}]"
+        items = raw if isinstance(raw, list) else [raw]
+        if not 1 <= len(items) <= 3:
+            raise PubError(f"{where}: a sampler pub is [circuit, parameter_values?, shots?]")
+        circuit = load_circuit(items[0], where)
+        violation = isa_violation(circuit, device)
+        if violation:
+            raise PubError(f"{where}: the circuit is not ISA for {device.name}: {violation}")
+        if not circuit.clbits:
+            raise PubError(f"{where}: the circuit has no classical bits to sample")
+        values = items[1] if len(items) > 1 else None
+        shots = items[2] if len(items) > 2 else None
+        if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
+            raise PubError(f"{where}: shots must be a positive integer")
+        if circuit.num_parameters and values is None:
+            raise PubError(f"{where}: the circuit has parameters but no values were given")
+        pubs.append(SamplerPub(circuit, values, shots))
+    return pubs

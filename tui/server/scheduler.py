@@ -1,0 +1,126 @@
+"""Moves queued jobs from the store into a pool of worker processes and back.
+
+A thread, not asyncio: it waits on a condition that submissions and finished jobs signal,
+so an idle service costs nothing and a new job starts at once. Workers are spawned (not
+forked) because the service process has threads of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from tui.server.backends import Catalogue
+from tui.server.executor import JobOutcome, JobSpec, run_job, warm_up
+from tui.server.store import JobRecord, Store, utc_now
+
+log = logging.getLogger("qrt.serve")
+
+SIMULATED_SECONDS_PER_JOB = 1.0
+
+
+class JobScheduler:
+    def __init__(self, store: Store, catalogue: Catalogue, workers: int) -> None:
+        self._store = store
+        self._catalogue = catalogue
+        self._workers = max(1, workers)
+        self._wakeup = threading.Condition()
+        self._in_flight: dict[str, Future[JobOutcome]] = {}
+        self._stopping = False
+        self._pool: ProcessPoolExecutor | None = None
+        self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
+
+    def start(self) -> None:
+        requeued = self._store.requeue_interrupted_jobs()
+        if requeued:
+            log.info("re-queued %d job(s) interrupted by the last shutdown", requeued)
+        self._pool = self._new_pool()
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._wakeup:
+            self._stopping = True
+            self._wakeup.notify_all()
+        self._thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def notify(self) -> None:
+        """A job was submitted or cancelled: look at the queue again."""
+        with self._wakeup:
+            self._wakeup.notify_all()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=warm_up,
+        )
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                if self._stopping:
+                    return
+                free_slots = self._workers - len(self._in_flight)
+                queued = self._store.next_queued_jobs(free_slots) if free_slots > 0 else []
+                if not queued:
+                    self._wakeup.wait(timeout=1.0)
+                    continue
+            for job in queued:
+                self._dispatch(job)
+
+    def _dispatch(self, job: JobRecord) -> None:
+        device = self._catalogue.get(job.backend)
+        if device is None:
+            self._store.mark_running(job.id)
+            self._store.finish_job(
+                job.id, status="Failed", result=f"Job failed: unknown backend {job.backend}",
+                reason=f"unknown backend {job.backend}",
+            )
+            return
+        if not self._store.mark_running(job.id):
+            return
+        spec = JobSpec(
+            job_id=job.id,
+            program=job.program,
+            params=job.params,
+            conf_file=str(device.conf_file),
+            props_file=str(device.props_file) if device.props_file else None,
+            support_qiskit=job.support_qiskit,
+        )
+        assert self._pool is not None
+        try:
+            future = self._pool.submit(run_job, spec)
+        except BrokenProcessPool:
+            self._pool = self._new_pool()
+            future = self._pool.submit(run_job, spec)
+        with self._wakeup:
+            self._in_flight[job.id] = future
+        future.add_done_callback(lambda done, job_id=job.id: self._finished(job_id, done))
+
+    def _finished(self, job_id: str, future: Future[JobOutcome]) -> None:
+        try:
+            outcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - a crashed worker fails only its job
+            outcome = JobOutcome(
+                "Failed", f"Job failed: the worker process stopped ({exc})",
+                reason=f"the worker process stopped ({type(exc).__name__})",
+            )
+        log_text = "".join(f"{utc_now()} {line}\n" for line in outcome.log_lines)
+        self._store.finish_job(
+            job_id,
+            status=outcome.status,
+            result=outcome.result,
+            reason=outcome.reason,
+            reason_code=1517 if outcome.status == "Failed" else None,
+            execution_ns=outcome.execution_ns,
+            usage_seconds=SIMULATED_SECONDS_PER_JOB if outcome.status == "Completed" else 0.0,
+            log_line=log_text,
+        )
+        with self._wakeup:
+            self._in_flight.pop(job_id, None)
+            self._wakeup.notify_all()

@@ -1,0 +1,307 @@
+"""SQLite persistence for the local service: jobs and their results.
+
+One connection in WAL mode, serialised by a lock: the service's write rate is a few rows
+per job, so a single writer is never the bottleneck, and WAL lets a restarted service pick
+up exactly where a killed one stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import string
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+FINAL_STATUSES = frozenset({"Completed", "Failed", "Cancelled"})
+PENDING_STATUSES = frozenset({"Queued", "Running"})
+
+_ID_ALPHABET = string.ascii_lowercase[:22] + string.digits  # like IBM's 20-char job ids
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    instance TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    program TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    reason_code INTEGER,
+    created TEXT NOT NULL,
+    running TEXT,
+    finished TEXT,
+    session_id TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    params TEXT NOT NULL,
+    support_qiskit INTEGER NOT NULL DEFAULT 0,
+    private INTEGER NOT NULL DEFAULT 0,
+    cost INTEGER NOT NULL DEFAULT 600,
+    caller TEXT,
+    result TEXT,
+    execution_ns INTEGER,
+    usage_seconds REAL,
+    logs TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+CREATE INDEX IF NOT EXISTS jobs_instance_created ON jobs (instance, created);
+"""
+
+
+def utc_now() -> str:
+    """ISO-8601 in UTC with milliseconds and a Z, the form IBM's service returns."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id(length: int = 20) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    instance: str
+    backend: str
+    program: str
+    status: str
+    created: str
+    params: dict[str, Any]
+    reason: str | None = None
+    reason_code: int | None = None
+    running: str | None = None
+    finished: str | None = None
+    session_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    support_qiskit: bool = False
+    private: bool = False
+    cost: int = 600
+    caller: str | None = None
+    execution_ns: int | None = None
+    usage_seconds: float | None = None
+    logs: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """Filters for listing jobs; None means 'any'."""
+
+    instance: str
+    pending: bool | None = None
+    backend: str | None = None
+    program: str | None = None
+    session_id: str | None = None
+    created_after: str | None = None
+    created_before: str | None = None
+    tags: tuple[str, ...] = ()
+    newest_first: bool = True
+    limit: int = 200
+    offset: int = 0
+
+
+_JOB_COLUMNS = (
+    "id, instance, backend, program, status, created, params, reason, reason_code, running, "
+    "finished, session_id, tags, support_qiskit, private, cost, caller, execution_ns, "
+    "usage_seconds, logs"
+)
+
+
+def _job_from_row(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        instance=row["instance"],
+        backend=row["backend"],
+        program=row["program"],
+        status=row["status"],
+        created=row["created"],
+        params=json.loads(row["params"]),
+        reason=row["reason"],
+        reason_code=row["reason_code"],
+        running=row["running"],
+        finished=row["finished"],
+        session_id=row["session_id"],
+        tags=json.loads(row["tags"]),
+        support_qiskit=bool(row["support_qiskit"]),
+        private=bool(row["private"]),
+        cost=row["cost"],
+        caller=row["caller"],
+        execution_ns=row["execution_ns"],
+        usage_seconds=row["usage_seconds"],
+        logs=row["logs"],
+    )
+
+
+class Store:
+    """The service's database. Thread-safe; every method is one short transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    # jobs ---------------------------------------------------------------------------
+
+    def create_job(self, job: JobRecord) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO jobs (id, instance, backend, program, status, created, params, "
+                "session_id, tags, support_qiskit, private, cost, caller) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    job.id, job.instance, job.backend, job.program, job.status, job.created,
+                    json.dumps(job.params), job.session_id, json.dumps(job.tags),
+                    int(job.support_qiskit), int(job.private), job.cost, job.caller,
+                ),
+            )
+
+    def get_job(self, job_id: str, instance: str | None = None) -> JobRecord | None:
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?"
+        args: list[Any] = [job_id]
+        if instance is not None:
+            sql += " AND instance = ?"
+            args.append(instance)
+        rows = self._query(sql, args)
+        return _job_from_row(rows[0]) if rows else None
+
+    def list_jobs(self, query: JobQuery) -> tuple[list[JobRecord], int]:
+        """One page of jobs and the total number matching the filters."""
+        where = ["instance = ?"]
+        args: list[Any] = [query.instance]
+        if query.pending is not None:
+            statuses = PENDING_STATUSES if query.pending else FINAL_STATUSES
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            args.extend(sorted(statuses))
+        for column, value in (
+            ("backend", query.backend),
+            ("program", query.program),
+            ("session_id", query.session_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if query.created_after:
+            where.append("created > ?")
+            args.append(query.created_after)
+        if query.created_before:
+            where.append("created < ?")
+            args.append(query.created_before)
+        for tag in query.tags:
+            where.append("EXISTS (SELECT 1 FROM json_each(jobs.tags) WHERE value = ?)")
+            args.append(tag)
+        condition = " AND ".join(where)
+        order = "DESC" if query.newest_first else "ASC"
+        rows = self._query(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {condition} ORDER BY seq {order} "
+            "LIMIT ? OFFSET ?",
+            [*args, query.limit, query.offset],
+        )
+        (total,) = self._query(f"SELECT COUNT(*) FROM jobs WHERE {condition}", args)[0]
+        return [_job_from_row(row) for row in rows], total
+
+    def next_queued_jobs(self, limit: int) -> list[JobRecord]:
+        rows = self._query(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'Queued' ORDER BY seq LIMIT ?",
+            [limit],
+        )
+        return [_job_from_row(row) for row in rows]
+
+    def queue_lengths(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT backend, COUNT(*) FROM jobs WHERE status IN ('Queued','Running') "
+            "GROUP BY backend"
+        )
+        return {backend: count for backend, count in rows}
+
+    def mark_running(self, job_id: str) -> bool:
+        """Move a queued job to Running; False if it was cancelled meanwhile."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = 'Running', running = ? "
+                "WHERE id = ? AND status = 'Queued'",
+                (utc_now(), job_id),
+            )
+            return cursor.rowcount == 1
+
+    def finish_job(
+        self,
+        job_id: str,
+        *,
+        status: str,
+        result: str,
+        reason: str | None = None,
+        reason_code: int | None = None,
+        execution_ns: int | None = None,
+        usage_seconds: float | None = None,
+        log_line: str = "",
+    ) -> bool:
+        """Record a running job's outcome; False if it had already ended (e.g. cancelled)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = ?, result = ?, reason = ?, reason_code = ?, "
+                "finished = ?, execution_ns = ?, usage_seconds = ?, logs = logs || ? "
+                "WHERE id = ? AND status = 'Running'",
+                (
+                    status, result, reason, reason_code, utc_now(), execution_ns,
+                    usage_seconds, log_line, job_id,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def cancel_job(self, job_id: str) -> bool:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = 'Cancelled', reason = 'Cancelled by user', "
+                "finished = ? WHERE id = ? AND status IN ('Queued','Running')",
+                (utc_now(), job_id),
+            )
+            return cursor.rowcount == 1
+
+    def delete_job(self, job_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def job_result(self, job_id: str) -> str | None:
+        rows = self._query("SELECT result FROM jobs WHERE id = ?", [job_id])
+        return rows[0]["result"] if rows else None
+
+    def requeue_interrupted_jobs(self) -> int:
+        """After a crash, jobs left Running go back to the queue to run again."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = 'Queued', running = NULL, "
+                "logs = logs || ? WHERE status = 'Running'",
+                (f"{utc_now()} service restarted while the job ran; queued again\n",),
+            )
+            return cursor.rowcount
