@@ -9,6 +9,7 @@ from types import ModuleType
 
 from fastapi import Request
 
+from tui.local_defaults import LEGACY_INSTANCE, LOCAL_INSTANCE
 from tui.qiskit_loader import ensure_qiskit_loaded
 from tui.server.backends import Catalogue
 from tui.server.errors import ApiProblem
@@ -16,8 +17,8 @@ from tui.server.iam import TokenClaims, TokenIssuer
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
 
-DEFAULT_INSTANCE = "crn:v1:bluemix:public:quantum-computing:us-east:a/qrt-local:qrt-local-instance::"
-DEFAULT_LEGACY_INSTANCE = "ibm-q/open/main"
+DEFAULT_INSTANCE = LOCAL_INSTANCE
+DEFAULT_LEGACY_INSTANCE = LEGACY_INSTANCE
 
 API_VERSIONS = (
     ("2024-01-01", "deprecated", "2027-01-01"),

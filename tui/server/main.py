@@ -9,10 +9,9 @@ import socket
 import sys
 from pathlib import Path
 
+from tui.local_defaults import API_KEY_ENV, READY_PREFIX
 from tui.server.context import DEFAULT_INSTANCE, DEFAULT_LEGACY_INSTANCE, ServiceSettings
 
-API_KEY_ENV = "QRT_SERVE_API_KEY"
-READY_PREFIX = "qrt serve: listening on "
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 

@@ -1,0 +1,1 @@
+"""Textual screens of qrt; each composes widgets and reacts to messages."""

@@ -1,0 +1,39 @@
+"""Counts of one job's result: bitstring, integer, hex, count, probability and a bar."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui.results import RegisterCounts
+
+BAR_WIDTH = 12
+MAX_ROWS = 256
+
+
+class CountsTable(DataTable[str | Text]):
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+
+    def show_counts(self, tables: list[RegisterCounts]) -> None:
+        self.clear(columns=True)
+        multi = len(tables) > 1
+        if multi:
+            self.add_column("Pub/reg", key="where")
+        for key, label in (("bits", "Bitstring"), ("int", "Int"), ("hex", "Hex"),
+                           ("count", "Count"), ("prob", "Prob"), ("bar", "")):
+            self.add_column(label, key=key)
+        for table in tables:
+            peak = table.rows[0].count if table.rows else 1
+            for row in table.rows[:MAX_ROWS]:
+                bar = "█" * max(1, round(BAR_WIDTH * row.count / peak))
+                cells: list[str | Text] = [
+                    row.bitstring, str(row.value), row.hex,
+                    Text(str(row.count), justify="right"),
+                    Text(f"{row.probability:.4f}", justify="right"),
+                    Text(bar, style="cyan"),
+                ]
+                if multi:
+                    cells.insert(0, f"{table.pub_index}/{table.register}")
+                self.add_row(*cells)

@@ -1,0 +1,245 @@
+"""RuntimeClient: typed async calls to the IBM Quantum REST API over one httpx.AsyncClient.
+
+Idempotent calls are retried with exponential backoff and jitter on connection errors, 5xx
+and 429 (honouring Retry-After), a bounded number of times. A job submission is never
+blindly retried: each carries a unique client tag, and after an ambiguous failure the
+client asks the service whether a job with that tag exists before submitting again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tui import __version__
+from tui.api.auth import Authenticator
+from tui.api.errors import ApiError, RateLimited, Unauthorized, Unavailable, error_from_response
+from tui.api.models import Backend, Job, JobPage
+
+API_VERSION = "2026-04-15"
+SUBMISSION_TAG_PREFIX = "qrt-submission:"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 524})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+class RuntimeClient:
+    def __init__(
+        self,
+        base_url: str,
+        authenticator: Authenticator,
+        instance: str,
+        *,
+        timeout: float = 20.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.instance = instance
+        self._auth = authenticator
+        self._retry = retry or RetryPolicy()
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            headers={
+                "Accept": "application/json",
+                "IBM-API-Version": API_VERSION,
+                "X-Qx-Client-Application": f"qrt/{__version__}",
+            },
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # plumbing ------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Service-CRN": self.instance, **await self._auth.auth_headers(self._http)}
+        return await self._http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
+
+    async def _request(
+        self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Send with retries; raise an ApiError subclass on failure."""
+        reauthenticated = False
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                response = await self._send(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                failure: ApiError = Unavailable(
+                    f"Cannot reach {self.base_url} ({type(exc).__name__})."
+                )
+                if not idempotent and not isinstance(exc, httpx.ConnectError):
+                    raise failure from None
+            else:
+                if response.is_success:
+                    return response
+                failure = error_from_response(response)
+                if isinstance(failure, Unauthorized) and not reauthenticated:
+                    self._auth.invalidate()
+                    reauthenticated = True
+                    continue
+                retryable = response.status_code in RETRYABLE_STATUSES
+                if not retryable or (not idempotent and response.status_code != 429):
+                    raise failure
+                if isinstance(failure, RateLimited):
+                    retry_after = failure.retry_after
+            attempt += 1
+            if attempt >= self._retry.attempts:
+                raise failure
+            await asyncio.sleep(self._retry.delay(attempt - 1, retry_after))
+
+    async def _get_json(self, path: str, **params: Any) -> Any:
+        query = {k: v for k, v in params.items() if v is not None}
+        return (await self._request("GET", path, params=query)).json()
+
+    # service -------------------------------------------------------------------------
+
+    async def backends(self) -> list[Backend]:
+        body = await self._get_json("/backends")
+        return [Backend.from_api(device) for device in body.get("devices", [])]
+
+    async def backend_configuration(self, name: str) -> dict[str, Any]:
+        return await self._get_json(f"/backends/{name}/configuration")
+
+    async def backend_properties(self, name: str) -> dict[str, Any]:
+        return await self._get_json(f"/backends/{name}/properties")
+
+    # jobs ----------------------------------------------------------------------------
+
+    async def submit_job(
+        self,
+        program_id: str,
+        backend: str,
+        params: dict[str, Any],
+        *,
+        session_id: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> str:
+        """Create a job and return its id, exactly once even when the network fails."""
+        submission_tag = f"{SUBMISSION_TAG_PREFIX}{uuid.uuid4().hex}"
+        body: dict[str, Any] = {
+            "program_id": program_id,
+            "backend": backend,
+            "params": params,
+            "tags": [*tags, submission_tag],
+        }
+        if session_id:
+            body["session_id"] = session_id
+        attempts = self._retry.attempts
+        for attempt in range(attempts):
+            try:
+                response = await self._request("POST", "/jobs", idempotent=False, json=body)
+                return str(response.json()["id"])
+            except Unavailable:
+                existing = await self._find_submitted_job(submission_tag)
+                if existing is not None:
+                    return existing
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(self._retry.delay(attempt))
+        raise AssertionError("unreachable")
+
+    async def _find_submitted_job(self, submission_tag: str) -> str | None:
+        page = await self.jobs(limit=1, tags=[submission_tag])
+        return page.jobs[0].id if page.jobs else None
+
+    async def submit_sampler_job(
+        self,
+        backend: str,
+        pubs: Sequence[Any],
+        *,
+        shots: int | None = None,
+        options: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> str:
+        params: dict[str, Any] = {"pubs": list(pubs), "version": 2, "options": options or {}}
+        if shots is not None:
+            params["shots"] = shots
+        return await self.submit_job(
+            "sampler", backend, params, session_id=session_id, tags=tags
+        )
+
+    async def jobs(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        pending: bool | None = None,
+        backend: str | None = None,
+        program: str | None = None,
+        session_id: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> JobPage:
+        params: dict[str, Any] = {
+            "limit": limit,
+            "offset": offset,
+            "exclude_params": "true",
+            "pending": None if pending is None else str(pending).lower(),
+            "backend": backend,
+            "program": program,
+            "session_id": session_id,
+        }
+        query = [(k, v) for k, v in params.items() if v is not None]
+        query += [("tags", tag) for tag in tags]
+        body = (await self._request("GET", "/jobs", params=query)).json()
+        return JobPage(
+            jobs=tuple(Job.from_api(item) for item in body.get("jobs", [])),
+            count=int(body.get("count", 0)),
+        )
+
+    async def iter_jobs(self, page_size: int = 100, **filters: Any) -> AsyncIterator[Job]:
+        offset = 0
+        while True:
+            page = await self.jobs(limit=page_size, offset=offset, **filters)
+            for job in page.jobs:
+                yield job
+            offset += len(page.jobs)
+            if not page.jobs or offset >= page.count:
+                return
+
+    async def job(self, job_id: str) -> Job:
+        return Job.from_api(await self._get_json(f"/jobs/{job_id}", exclude_params="true"))
+
+    async def job_results(self, job_id: str) -> Any:
+        """The result body: JSON for completed jobs, text for failed ones, None if not ready."""
+        response = await self._request("GET", f"/jobs/{job_id}/results")
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except json.JSONDecodeError:
+            return response.text
+
+    async def job_logs(self, job_id: str) -> str:
+        return (await self._request("GET", f"/jobs/{job_id}/logs")).text
+
+    async def job_metrics(self, job_id: str) -> dict[str, Any]:
+        return await self._get_json(f"/jobs/{job_id}/metrics")
+
+    async def cancel_job(self, job_id: str) -> None:
+        await self._request("POST", f"/jobs/{job_id}/cancel")
+
+    async def delete_job(self, job_id: str) -> None:
+        await self._request("DELETE", f"/jobs/{job_id}")

@@ -1,0 +1,90 @@
+"""Frozen models of what the service returns; parsed once, shared freely between threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FINAL_JOB_STATUSES = frozenset({"Completed", "Failed", "Cancelled", "Cancelled - Ran too long"})
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _metric(metrics: dict[str, Any], name: str) -> float | None:
+    value = (metrics.get(name) or {}).get("value")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    status: str
+    qubits: int
+    processor: str
+    queue_length: int
+    two_q_error_median: float | None = None
+    readout_error_median: float | None = None
+    clops: int | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Backend:
+        processor = data.get("processor_type") or {}
+        family = str(processor.get("family") or "")
+        revision = str(processor.get("revision") or "")
+        metrics = data.get("performance_metrics") or {}
+        clops = (data.get("clops") or {}).get("value")
+        return cls(
+            name=str(data["name"]),
+            status=str((data.get("status") or {}).get("name", "unknown")),
+            qubits=int(data.get("qubits") or 0),
+            processor=f"{family} r{revision}" if family and revision else family,
+            queue_length=int(data.get("queue_length") or 0),
+            two_q_error_median=_metric(metrics, "two_q_error_median"),
+            readout_error_median=_metric(metrics, "readout_error_median"),
+            clops=int(clops) if isinstance(clops, (int, float)) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    backend: str
+    program: str
+    status: str
+    created: datetime | None
+    reason: str = ""
+    session_id: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_JOB_STATUSES
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Job:
+        state = data.get("state") or {}
+        status = state.get("status") or data.get("status") or "Unknown"
+        return cls(
+            id=str(data["id"]),
+            backend=str(data.get("backend") or ""),
+            program=str((data.get("program") or {}).get("id") or ""),
+            status=str(status).capitalize() if str(status).isupper() else str(status),
+            created=parse_timestamp(data.get("created")),
+            reason=str(state.get("reason") or ""),
+            session_id=data.get("session_id") or None,
+            tags=tuple(data.get("tags") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: tuple[Job, ...]
+    count: int

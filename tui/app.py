@@ -1,0 +1,89 @@
+"""QrtApp: startup wiring, global bindings, and the one place worker failures are reported."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from tui.api.client import RuntimeClient
+from tui.api.errors import ApiError
+from tui.connection import Connection, start_embedded_service
+from tui.messages import ServiceConnected, ServiceFailed
+
+STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
+
+ConnectionFactory = Callable[[], Awaitable[Connection]]
+
+
+class QrtApp(App[None]):
+    TITLE = "qrt"
+    SUB_TITLE = "IBM Quantum console"
+    CSS_PATH = [STYLES_DIR / "app.tcss"]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True)]
+
+    def __init__(self, connect: ConnectionFactory) -> None:
+        super().__init__()
+        self._connect = connect
+        self.connection: Connection | None = None
+
+    def on_mount(self) -> None:
+        from screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+        self.open_connection()
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def open_connection(self) -> None:
+        try:
+            connection = await self._connect()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the app stays up
+            self.post_message(ServiceFailed(str(exc)))
+            return
+        self.post_message(ServiceConnected(connection))
+
+    def on_service_connected(self, message: ServiceConnected) -> None:
+        self.connection = message.connection
+        self.sub_title = "local simulator" if message.connection.is_local else message.connection.profile_name
+        screen = self.screen
+        if hasattr(screen, "service_ready"):
+            screen.service_ready()
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        self.notify(message.reason, title="Cannot connect", severity="error", timeout=15)
+        screen = self.screen
+        if hasattr(screen, "service_failed"):
+            screen.service_failed(message.reason)
+
+    def require_client(self) -> RuntimeClient:
+        if self.connection is None:
+            raise ApiError("Not connected yet; wait for the service to come up.")
+        return self.connection.client
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure ends here, as a notification rather than a crash."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, ApiError):
+            self.notify(str(error), title="Service", severity="error", timeout=10)
+        else:
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
+
+    async def on_unmount(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+
+
+def run_app(profile_name: str | None = None) -> int:
+    from tui.config import data_dir
+
+    async def connect() -> Connection:
+        return await start_embedded_service(data_dir() / "serve")
+
+    QrtApp(connect).run()
+    return 0
