@@ -79,11 +79,16 @@ class QrtApp(App[None]):
             await self.connection.close()
 
 
-def run_app(profile_name: str | None = None) -> int:
+def default_connection_factory(profile_name: str | None = None) -> ConnectionFactory:
+    """With no account configured, the app runs on its own embedded local service."""
     from tui.config import data_dir
 
     async def connect() -> Connection:
         return await start_embedded_service(data_dir() / "serve")
 
-    QrtApp(connect).run()
+    return connect
+
+
+def run_app(profile_name: str | None = None) -> int:
+    QrtApp(default_connection_factory(profile_name)).run()
     return 0

@@ -37,16 +37,11 @@ def load_circuit(source: Any, where: str) -> QuantumCircuit:
             raise PubError(f"{where}: the QPY circuit could not be decoded ({exc})") from None
     if not isinstance(source, str):
         raise PubError(f"{where}: a circuit must be an OpenQASM string or a QPY object")
-    text = source.lstrip()
+    from tui.circuits import QasmError, parse_qasm
+
     try:
-        if text.startswith("OPENQASM 2"):
-            from qiskit import qasm2
-
-            return qasm2.loads(source, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-        from qiskit import qasm3
-
-        return qasm3.loads(source)
-    except Exception as exc:  # noqa: BLE001 - the parsers raise many error types
+        return parse_qasm(source)
+    except QasmError as exc:
         raise PubError(f"{where}: the OpenQASM circuit does not parse: {exc}") from None
 
 
