@@ -7,12 +7,12 @@ from textual.widgets import DataTable
 
 from tui.api.models import Backend
 
-COLUMNS = (("name", "Backend"), ("status", "Status"), ("qubits", "Qubits"),
-           ("queue", "Queue"), ("two_q", "2q err"), ("readout", "RO err"))
+COLUMNS = (("name", "Backend"), ("status", ""), ("qubits", "Qb"),
+           ("queue", "Queue"), ("two_q", "2Q %"), ("readout", "RO %"))
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
+    return "—" if value is None else f"{value * 100:.2f}"
 
 
 class BackendsTable(DataTable[str | Text]):
@@ -40,14 +40,14 @@ class BackendsTable(DataTable[str | Text]):
 
     @staticmethod
     def _name_cell(backend: Backend, selected: bool) -> Text:
-        return Text(f"▶ {backend.name}" if selected else f"  {backend.name}",
+        return Text(f"▸{backend.name}" if selected else f" {backend.name}",
                     style="bold" if selected else "")
 
     def _cells(self, backend: Backend, selected: bool) -> list[str | Text]:
         status_style = "green" if backend.status == "online" else "yellow"
         return [
             self._name_cell(backend, selected),
-            Text(backend.status, style=status_style),
+            Text("●", style=status_style),
             str(backend.qubits),
             str(backend.queue_length),
             _percent(backend.two_q_error_median),

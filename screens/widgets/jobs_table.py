@@ -14,8 +14,8 @@ STATUS_STYLES = {
     "Failed": "red",
     "Cancelled": "magenta",
 }
-COLUMNS = (("id", "Job"), ("backend", "Backend"), ("program", "Program"),
-           ("status", "Status"), ("created", "Created"))
+COLUMNS = (("status", "Status"), ("id", "Job"), ("backend", "Backend"),
+           ("created", "Created"), ("program", "Program"))
 
 
 def _created(job: Job) -> str:
@@ -63,11 +63,11 @@ class JobsTable(DataTable[str | Text]):
     @staticmethod
     def _cells(job: Job) -> list[str | Text]:
         return [
+            Text(job.status, style=STATUS_STYLES.get(job.status, "")),
             job.id,
             job.backend,
-            job.program,
-            Text(job.status, style=STATUS_STYLES.get(job.status, "")),
             _created(job),
+            job.program,
         ]
 
     @property

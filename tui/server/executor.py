@@ -52,6 +52,7 @@ def warm_up() -> None:
     """Pool initializer: pay the heavy imports before the first job arrives."""
     import qiskit_aer  # noqa: F401
     from qiskit.primitives import BackendSamplerV2  # noqa: F401
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2  # noqa: F401
 
     import tui.server.pubs  # noqa: F401
 

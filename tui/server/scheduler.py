@@ -38,6 +38,7 @@ class JobScheduler:
         if requeued:
             log.info("re-queued %d job(s) interrupted by the last shutdown", requeued)
         self._pool = self._new_pool()
+        self._pool.submit(int)  # spawns the workers now, so they warm up before the first job
         self._thread.start()
 
     def stop(self) -> None:
