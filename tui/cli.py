@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
+    serve.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             allow_remote=args.allow_remote,
             log_level=args.log_level,
+            stop_on_stdin_eof=args.stop_on_stdin_eof,
         )
     from tui.app import run_app
 

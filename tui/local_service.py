@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.api.auth import Secret
@@ -32,6 +32,7 @@ class LocalService:
     api_key: Secret
     instance: str
     process: asyncio.subprocess.Process
+    _readers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(
@@ -41,8 +42,9 @@ class LocalService:
         env = {**os.environ, API_KEY_ENV: api_key}
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tui", "serve", "--port", "0", "--data-dir", str(data_dir),
-            "--instance", LOCAL_INSTANCE,
-            stdin=asyncio.subprocess.DEVNULL,
+            "--instance", LOCAL_INSTANCE, "--stop-on-stdin-eof",
+            # Never written to: when the app exits or dies, the pipe closes and the service stops.
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
@@ -56,9 +58,8 @@ class LocalService:
             await process.wait()
             reason = "it did not start in time" if isinstance(exc, asyncio.TimeoutError) else str(exc)
             raise LocalServiceError(f"The local service failed: {reason}. {stderr}".strip()) from None
-        asyncio.get_running_loop().create_task(_discard(process.stdout))
-        asyncio.get_running_loop().create_task(_discard(process.stderr))
-        return cls(url=url, api_key=Secret(api_key), instance=LOCAL_INSTANCE, process=process)
+        readers = [asyncio.create_task(_discard(stream)) for stream in (process.stdout, process.stderr)]
+        return cls(url, Secret(api_key), LOCAL_INSTANCE, process, readers)
 
     @staticmethod
     async def _read_url(process: asyncio.subprocess.Process) -> str:
@@ -72,14 +73,16 @@ class LocalService:
                 return text.removeprefix(READY_PREFIX)
 
     async def stop(self, timeout: float = 5.0) -> None:
-        if self.process.returncode is not None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout)
-        except asyncio.TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except asyncio.TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        await asyncio.gather(*self._readers, return_exceptions=True)
 
 
 async def _drain(process: asyncio.subprocess.Process) -> str:

@@ -9,6 +9,8 @@ simulates two qubits with the noise of the two device qubits it was transpiled o
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +50,22 @@ class JobOutcome:
 _full_noise_models: dict[str, NoiseModel] = {}
 
 
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
 def warm_up() -> None:
-    """Pool initializer: pay the heavy imports before the first job arrives."""
+    """Pool initializer: pay the heavy imports before the first job arrives.
+
+    Also ends the worker if the service dies without shutting the pool down (kill -9),
+    so no simulator process outlives it.
+    """
+    threading.Thread(
+        target=_exit_when_orphaned, args=(os.getppid(),), name="qrt-orphan-watch", daemon=True
+    ).start()
     import qiskit_aer  # noqa: F401
     from qiskit.primitives import BackendSamplerV2  # noqa: F401
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2  # noqa: F401

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from tui.local_defaults import API_KEY_ENV, READY_PREFIX
@@ -26,6 +28,7 @@ def run_service(
     workers: int,
     allow_remote: bool,
     log_level: str,
+    stop_on_stdin_eof: bool = False,
 ) -> int:
     import uvicorn
 
@@ -68,6 +71,8 @@ def run_service(
         if generated:
             print(f"qrt serve: API key {key}  (generated; shown once)", flush=True)
 
+    if stop_on_stdin_eof:
+        threading.Thread(target=_stop_on_stdin_eof, name="qrt-stdin-watch", daemon=True).start()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings, on_ready=announce)
     config = uvicorn.Config(
@@ -76,3 +81,10 @@ def run_service(
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _stop_on_stdin_eof() -> None:
+    """Shut down gracefully once the parent app closes our stdin, or dies in any way."""
+    while sys.stdin.buffer.read(4096):
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
