@@ -7,7 +7,7 @@ from textual.widgets import DataTable
 
 from tui.results import RegisterCounts
 
-BAR_WIDTH = 12
+BAR_WIDTH = 10
 MAX_ROWS = 256
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -14,14 +16,15 @@ STATUS_STYLES = {
     "Failed": "red",
     "Cancelled": "magenta",
 }
-COLUMNS = (("status", "Status"), ("id", "Job"), ("backend", "Backend"),
-           ("created", "Created"), ("program", "Program"))
+COLUMNS = (("status", "Status"), ("id", "Job"), ("created", "Created"), ("backend", "Backend"))
 
 
 def _created(job: Job) -> str:
     if job.created is None:
         return "—"
-    return job.created.astimezone().strftime("%m-%d %H:%M:%S")
+    local = job.created.astimezone()
+    today = datetime.now(local.tzinfo).date()
+    return local.strftime("%H:%M:%S" if local.date() == today else "%m-%d %H:%M")
 
 
 class JobsTable(DataTable[str | Text]):
@@ -42,7 +45,7 @@ class JobsTable(DataTable[str | Text]):
             if job.id in self.rows:
                 for (key, _), value in zip(COLUMNS, cells):
                     if self.get_cell(job.id, key) != value:
-                        self.update_cell(job.id, key, value)
+                        self.update_cell(job.id, key, value, update_width=True)
             else:
                 self.add_row(*cells, key=job.id)
                 added = True
@@ -63,11 +66,10 @@ class JobsTable(DataTable[str | Text]):
     @staticmethod
     def _cells(job: Job) -> list[str | Text]:
         return [
-            Text(job.status, style=STATUS_STYLES.get(job.status, "")),
+            Text(job.status, style=STATUS_STYLES.get(job.status, ""), justify="left"),
             job.id,
-            job.backend,
             _created(job),
-            job.program,
+            job.backend,
         ]
 
     @property
