@@ -37,6 +37,10 @@ class ServiceInfo:
         response.raise_for_status()
         return str(response.json()["access_token"])
 
+    def set_faults(self, spec: str) -> None:
+        response = httpx.put(f"{self.url}/qrt/faults", headers=self.headers(), json={"spec": spec})
+        response.raise_for_status()
+
     def headers(self) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {self.token()}",
@@ -80,7 +84,7 @@ def stop_service(service: ServiceInfo) -> None:
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInfo]:
-    info = start_service(tmp_path_factory.mktemp("serve"), secrets.token_urlsafe(16))
+    info = start_service(tmp_path_factory.mktemp("serve"), secrets.token_urlsafe(16), "--faults", "")
     # Drain the child's output so that it never blocks on a full pipe.
     import threading
 

@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
+    serve.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help="inject faults for testing clients, e.g. '/api/v1/jobs:status=503x3;*:latency=0.2'; "
+        "also enables PUT /qrt/faults to change them at run time",
+    )
     serve.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             allow_remote=args.allow_remote,
             log_level=args.log_level,
             stop_on_stdin_eof=args.stop_on_stdin_eof,
+            faults=args.faults,
         )
     from tui.app import run_app
 

@@ -6,12 +6,15 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from pydantic import BaseModel
 
+from tui.server import sessions
 from tui.server.backends import Catalogue
 from tui.server.cloud import cloud_router
 from tui.server.context import ServiceContext, ServiceSettings, pubs_module
-from tui.server.errors import error_response, install_error_handlers
+from tui.server.errors import ApiProblem, error_response, install_error_handlers
+from tui.server.faults import FaultInjector, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
@@ -27,12 +30,18 @@ def create_app(
 ) -> FastAPI:
     store = Store(settings.data_dir / "qrt-serve.sqlite3")
     catalogue = Catalogue()
+    faults = FaultInjector(settings.faults) if settings.faults is not None else None
     context = ServiceContext(
         settings=settings,
         store=store,
         catalogue=catalogue,
         issuer=TokenIssuer(settings.api_key, load_signing_secret(settings.data_dir)),
-        scheduler=JobScheduler(store, catalogue, settings.workers),
+        scheduler=JobScheduler(
+            store, catalogue, settings.workers,
+            on_job_started=sessions.job_started, on_job_finished=sessions.job_finished,
+            is_held=faults.scheduler_held if faults else (lambda: False),
+        ),
+        faults=faults,
     )
 
     @asynccontextmanager
@@ -67,8 +76,37 @@ def create_app(
                 return error_response(
                     413, f"Request body over {settings.max_body_bytes} bytes."
                 )
+        if faults is not None:
+            injected = await faults.before_request(request.url.path)
+            if injected is not None:
+                return injected
+            response = await call_next(request)
+            await faults.after_request(request.url.path)
+            return response
         return await call_next(request)
 
+    if faults is not None:
+        app.include_router(fault_control_router(context, faults))
     app.include_router(iam_router(context.issuer))
     app.include_router(cloud_router(context))
+    app.include_router(sessions.sessions_router(context))
     return app
+
+
+class FaultSpec(BaseModel):
+    spec: str
+
+
+def fault_control_router(context: ServiceContext, faults: FaultInjector) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(context.authorize)])
+
+    @router.put("/qrt/faults", tags=["faults"])
+    def set_faults(body: FaultSpec) -> dict[str, str]:
+        try:
+            faults.replace(body.spec)
+        except FaultSpecError as exc:
+            raise ApiProblem(400, str(exc)) from None
+        context.scheduler.notify()
+        return {"spec": faults.spec}
+
+    return router

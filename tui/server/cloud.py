@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tui.server.context import API_VERSIONS, ServiceContext, pubs_module
 from tui.server.errors import ApiProblem
 from tui.server.iam import TokenClaims
+from tui.server.sessions import session_for_new_job
 from tui.server.store import JobQuery, JobRecord, new_id, utc_now
 
 PROGRAMS = frozenset({"sampler"})
@@ -131,6 +132,8 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         device = _device_or_404(context, body.backend)
         if body.params.get("version", 2) != 2:
             raise ApiProblem(400, "params.version must be 2.")
+        if body.session_id:
+            session_for_new_job(context, body.session_id, device.name)
         pubs = pubs_module()
         try:
             pubs.parse_sampler_pubs(body.params, device)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +13,7 @@ from tui.local_defaults import LEGACY_INSTANCE, LOCAL_INSTANCE
 from tui.qiskit_loader import ensure_qiskit_loaded
 from tui.server.backends import Catalogue
 from tui.server.errors import ApiProblem
+from tui.server.faults import FaultInjector
 from tui.server.iam import TokenClaims, TokenIssuer
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
@@ -49,6 +50,7 @@ class ServiceSettings:
     legacy_instance: str = DEFAULT_LEGACY_INSTANCE
     workers: int = 2
     max_body_bytes: int = 16 * 1024 * 1024
+    faults: str | None = None  # None: fault injection off and not controllable
 
 
 @dataclass
@@ -58,7 +60,7 @@ class ServiceContext:
     catalogue: Catalogue
     issuer: TokenIssuer
     scheduler: JobScheduler
-    extra: dict[str, object] = field(default_factory=dict)
+    faults: FaultInjector | None = None
 
     def authorize(self, request: Request) -> TokenClaims:
         """Check the bearer token, the instance and the API version of a request."""

@@ -29,6 +29,7 @@ def run_service(
     allow_remote: bool,
     log_level: str,
     stop_on_stdin_eof: bool = False,
+    faults: str | None = None,
 ) -> int:
     import uvicorn
 
@@ -50,7 +51,16 @@ def run_service(
         instance=instance or DEFAULT_INSTANCE,
         legacy_instance=legacy_instance or DEFAULT_LEGACY_INSTANCE,
         workers=workers,
+        faults=faults,
     )
+    if faults:
+        from tui.server.faults import FaultSpecError, parse_spec
+
+        try:
+            parse_spec(faults)
+        except FaultSpecError as exc:
+            print(f"qrt serve: --faults: {exc}", file=sys.stderr)
+            return 2
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -28,13 +28,10 @@ class SamplerPub:
 
 def load_circuit(source: Any, where: str) -> QuantumCircuit:
     """A circuit from OpenQASM 3 or 2 text, or the type-tagged QPY the official client sends."""
-    if isinstance(source, dict) and source.get("__type__") == "QuantumCircuit":
-        from qiskit_ibm_runtime.json import RuntimeDecoder
+    from qiskit import QuantumCircuit
 
-        try:
-            return RuntimeDecoder().object_hook(source)
-        except Exception as exc:  # noqa: BLE001 - QPY decoding raises many types
-            raise PubError(f"{where}: the QPY circuit could not be decoded ({exc})") from None
+    if isinstance(source, QuantumCircuit):
+        return source
     if not isinstance(source, str):
         raise PubError(f"{where}: a circuit must be an OpenQASM string or a QPY object")
     from tui.circuits import QasmError, parse_qasm
@@ -83,10 +80,33 @@ def isa_violation(circuit: QuantumCircuit, device: DeviceSnapshot) -> str | None
     return None
 
 
+def _has_type_tags(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "__type__" in value or any(_has_type_tags(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_type_tags(v) for v in value)
+    return False
+
+
+def decode_type_tags(value: Any) -> Any:
+    """Objects the official client sends type-tagged (QPY circuits, ndarrays), decoded."""
+    if not _has_type_tags(value):
+        return value
+    import json
+
+    from qiskit_ibm_runtime.json import RuntimeDecoder
+
+    try:
+        return json.loads(json.dumps(value), cls=RuntimeDecoder)
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the input's fault
+        raise PubError(f"a type-tagged value could not be decoded ({exc})") from None
+
+
 def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[SamplerPub]:
     raw_pubs = params.get("pubs")
     if not isinstance(raw_pubs, list) or not raw_pubs:
         raise PubError("params.pubs must be a non-empty list")
+    raw_pubs = decode_type_tags(raw_pubs)
     pubs: list[SamplerPub] = []
     for index, raw in enumerate(raw_pubs):
         where = f"pubs[{index}]"
@@ -103,6 +123,8 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
         shots = items[2] if len(items) > 2 else None
         if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
             raise PubError(f"{where}: shots must be a positive integer")
+        if hasattr(values, "tolist") and getattr(values, "size", 1) == 0:
+            values = None
         if circuit.num_parameters and values is None:
             raise PubError(f"{where}: the circuit has parameters but no values were given")
         pubs.append(SamplerPub(circuit, values, shots))

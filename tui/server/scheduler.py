@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -23,8 +24,19 @@ SIMULATED_SECONDS_PER_JOB = 1.0
 
 
 class JobScheduler:
-    def __init__(self, store: Store, catalogue: Catalogue, workers: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalogue: Catalogue,
+        workers: int,
+        on_job_started: Callable[[Store, JobRecord], None] = lambda store, job: None,
+        on_job_finished: Callable[[Store, str | None], None] = lambda store, session_id: None,
+        is_held: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._is_held = is_held
         self._store = store
+        self._on_job_started = on_job_started
+        self._on_job_finished = on_job_finished
         self._catalogue = catalogue
         self._workers = max(1, workers)
         self._wakeup = threading.Condition()
@@ -66,7 +78,7 @@ class JobScheduler:
             with self._wakeup:
                 if self._stopping:
                     return
-                free_slots = self._workers - len(self._in_flight)
+                free_slots = 0 if self._is_held() else self._workers - len(self._in_flight)
                 queued = self._store.next_queued_jobs(free_slots) if free_slots > 0 else []
                 if not queued:
                     self._wakeup.wait(timeout=1.0)
@@ -85,6 +97,7 @@ class JobScheduler:
             return
         if not self._store.mark_running(job.id):
             return
+        self._on_job_started(self._store, job)
         spec = JobSpec(
             job_id=job.id,
             program=job.program,
@@ -101,9 +114,9 @@ class JobScheduler:
             future = self._pool.submit(run_job, spec)
         with self._wakeup:
             self._in_flight[job.id] = future
-        future.add_done_callback(lambda done, job_id=job.id: self._finished(job_id, done))
+        future.add_done_callback(lambda done, job=job: self._finished(job, done))
 
-    def _finished(self, job_id: str, future: Future[JobOutcome]) -> None:
+    def _finished(self, job: JobRecord, future: Future[JobOutcome]) -> None:
         try:
             outcome = future.result()
         except Exception as exc:  # noqa: BLE001 - a crashed worker fails only its job
@@ -113,7 +126,7 @@ class JobScheduler:
             )
         log_text = "".join(f"{utc_now()} {line}\n" for line in outcome.log_lines)
         self._store.finish_job(
-            job_id,
+            job.id,
             status=outcome.status,
             result=outcome.result,
             reason=outcome.reason,
@@ -122,6 +135,7 @@ class JobScheduler:
             usage_seconds=SIMULATED_SECONDS_PER_JOB if outcome.status == "Completed" else 0.0,
             log_line=log_text,
         )
+        self._on_job_finished(self._store, job.session_id)
         with self._wakeup:
-            self._in_flight.pop(job_id, None)
+            self._in_flight.pop(job.id, None)
             self._wakeup.notify_all()

@@ -50,6 +50,24 @@ CREATE TABLE IF NOT EXISTS jobs (
     logs TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+CREATE INDEX IF NOT EXISTS jobs_session ON jobs (session_id);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    backend TEXT,
+    mode TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_reason TEXT,
+    accepting_jobs INTEGER NOT NULL DEFAULT 1,
+    max_ttl INTEGER NOT NULL,
+    interactive_ttl INTEGER,
+    created TEXT NOT NULL,
+    activated_at TEXT,
+    closed_at TEXT,
+    last_job_started TEXT,
+    last_job_completed TEXT,
+    timestamps TEXT NOT NULL DEFAULT '[]'
+);
 CREATE INDEX IF NOT EXISTS jobs_instance_created ON jobs (instance, created);
 """
 
@@ -89,6 +107,25 @@ class JobRecord:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    instance: str
+    backend: str | None
+    mode: str
+    state: str
+    accepting_jobs: bool
+    max_ttl: int
+    interactive_ttl: int | None
+    created: str
+    state_reason: str | None = None
+    activated_at: str | None = None
+    closed_at: str | None = None
+    last_job_started: str | None = None
+    last_job_completed: str | None = None
+    timestamps: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -303,5 +340,75 @@ class Store:
                 "UPDATE jobs SET status = 'Queued', running = NULL, "
                 "logs = logs || ? WHERE status = 'Running'",
                 (f"{utc_now()} service restarted while the job ran; queued again\n",),
+            )
+            return cursor.rowcount
+
+    # sessions -----------------------------------------------------------------------
+
+    def create_session(self, session: SessionRecord) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (id, instance, backend, mode, state, accepting_jobs, "
+                "max_ttl, interactive_ttl, created, timestamps) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    session.id, session.instance, session.backend, session.mode, session.state,
+                    int(session.accepting_jobs), session.max_ttl, session.interactive_ttl,
+                    session.created, json.dumps(session.timestamps),
+                ),
+            )
+
+    def get_session(self, session_id: str, instance: str | None = None) -> SessionRecord | None:
+        sql = "SELECT * FROM sessions WHERE id = ?"
+        args: list[Any] = [session_id]
+        if instance is not None:
+            sql += " AND instance = ?"
+            args.append(instance)
+        rows = self._query(sql, args)
+        if not rows:
+            return None
+        row = rows[0]
+        return SessionRecord(
+            id=row["id"], instance=row["instance"], backend=row["backend"], mode=row["mode"],
+            state=row["state"], accepting_jobs=bool(row["accepting_jobs"]),
+            max_ttl=row["max_ttl"], interactive_ttl=row["interactive_ttl"],
+            created=row["created"], state_reason=row["state_reason"],
+            activated_at=row["activated_at"], closed_at=row["closed_at"],
+            last_job_started=row["last_job_started"],
+            last_job_completed=row["last_job_completed"],
+            timestamps=json.loads(row["timestamps"]),
+        )
+
+    def update_session(self, session_id: str, **changes: Any) -> None:
+        """Set columns; a changed `state` is also appended to the session's timestamps."""
+        if not changes:
+            return
+        with self._transaction() as db:
+            if "state" in changes:
+                (current,) = db.execute(
+                    "SELECT state FROM sessions WHERE id = ?", (session_id,)
+                ).fetchone()
+                if current != changes["state"]:
+                    db.execute(
+                        "UPDATE sessions SET timestamps = json_insert(timestamps, '$[#]', "
+                        "json_object('status', ?, 'timestamp', ?)) WHERE id = ?",
+                        (changes["state"], utc_now(), session_id),
+                    )
+            columns = ", ".join(f"{name} = ?" for name in changes)
+            values = [int(v) if isinstance(v, bool) else v for v in changes.values()]
+            db.execute(f"UPDATE sessions SET {columns} WHERE id = ?", (*values, session_id))
+
+    def session_pending_jobs(self, session_id: str) -> int:
+        (count,) = self._query(
+            "SELECT COUNT(*) FROM jobs WHERE session_id = ? AND status IN ('Queued','Running')",
+            [session_id],
+        )[0]
+        return int(count)
+
+    def cancel_session_queued_jobs(self, session_id: str) -> int:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = 'Cancelled', reason = 'The session was cancelled', "
+                "finished = ? WHERE session_id = ? AND status = 'Queued'",
+                (utc_now(), session_id),
             )
             return cursor.rowcount

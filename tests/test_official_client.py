@@ -1,0 +1,98 @@
+"""The official qiskit-ibm-runtime client, unmodified, against `qrt serve` (reference §6.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ServiceInfo
+
+
+@pytest.fixture(scope="module")
+def runtime_service(service: ServiceInfo) -> Iterator[Any]:
+    patch = pytest.MonkeyPatch()
+    patch.setenv("IAM_URL", service.url)
+    patch.setenv("QISKIT_FUNCTIONS_EXPERIMENTAL", "1")
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    yield QiskitRuntimeService(
+        channel="ibm_quantum_platform",
+        token=service.api_key,
+        instance=service.instance,
+        url=service.url,
+        url_resolver=lambda url, instance, private_endpoint=False, channel=None: f"{url}/api/v1",
+    )
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def brisbane(runtime_service: Any) -> Any:
+    return runtime_service.backend("ibm_brisbane")
+
+
+@pytest.fixture(scope="module")
+def isa_bell(brisbane: Any) -> Any:
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    circuit = QuantumCircuit(2, 2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    return generate_preset_pass_manager(optimization_level=1, backend=brisbane, seed_transpiler=3).run(circuit)
+
+
+def assert_bell(counts: dict[str, int], shots: int) -> None:
+    assert sum(counts.values()) == shots
+    assert (counts.get("00", 0) + counts.get("11", 0)) / shots > 0.85, counts
+
+
+def test_backends_and_backend(runtime_service: Any, brisbane: Any) -> None:
+    names = {backend.name for backend in runtime_service.backends()}
+    assert {"ibm_brisbane", "ibm_fez"} <= names
+    assert brisbane.num_qubits == 127
+    assert "ecr" in brisbane.target.operation_names
+
+
+def test_sampler_job_with_results(brisbane: Any, isa_bell: Any) -> None:
+    from qiskit_ibm_runtime import SamplerV2
+
+    job = SamplerV2(mode=brisbane).run([isa_bell], shots=600)
+    result = job.result(timeout=120)
+    assert_bell(result[0].data.c.get_counts(), 600)
+    assert job.status() == "DONE"
+
+
+def test_session_and_batch(runtime_service: Any, brisbane: Any, isa_bell: Any) -> None:
+    from qiskit_ibm_runtime import Batch, SamplerV2, Session
+
+    with Session(backend=brisbane, max_time=600) as session:
+        job = SamplerV2(mode=session).run([isa_bell], shots=300)
+        assert_bell(job.result(timeout=120)[0].data.c.get_counts(), 300)
+        assert job.session_id == session.session_id
+        assert session.status() in {"In progress, accepting new jobs", "Pending"}
+    details = session.details()
+    assert details["mode"] == "dedicated" and details["backend_name"] == "ibm_brisbane"
+
+    with Batch(backend=brisbane) as batch:
+        jobs = [SamplerV2(mode=batch).run([isa_bell], shots=200) for _ in range(2)]
+        for job in jobs:
+            assert_bell(job.result(timeout=120)[0].data.c.get_counts(), 200)
+    assert batch.details()["mode"] == "batch"
+
+
+def test_jobs_job_cancel_and_delete(runtime_service: Any, brisbane: Any, isa_bell: Any) -> None:
+    from qiskit_ibm_runtime import SamplerV2
+    from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError
+
+    job = SamplerV2(mode=brisbane).run([isa_bell], shots=100)
+    job.result(timeout=120)
+    assert job.job_id() in {listed.job_id() for listed in runtime_service.jobs(limit=50)}
+    again = runtime_service.job(job.job_id())
+    assert again.status() == "DONE"
+    with pytest.raises(RuntimeInvalidStateError):
+        again.cancel()
+    runtime_service.delete_job(job.job_id())
+    assert job.job_id() not in {listed.job_id() for listed in runtime_service.jobs(limit=50)}

@@ -1,0 +1,112 @@
+"""Fault injection, so that client resilience is tested against the real server.
+
+A spec is a `;`-separated list of rules `PATH:KIND=VALUE[xCOUNT][@PROBABILITY]`:
+- `/api/v1/jobs:status=503x3`  the next three requests under that path get a 503
+- `/api/v1/jobs:status=429`     every request gets a 429 with `Retry-After: 1`
+- `*:latency=0.5@0.2`           a fifth of all requests wait half a second first
+- `/api/v1/jobs:stall=2x1`      the next request is served, but its response waits 2 s
+                                (a client that times out cannot know whether it worked)
+- `scheduler:hold=1`            no queued job starts until the rule is removed
+
+PATH is a path prefix, or `*` for every path. The spec is set with `qrt serve --faults`
+and can be replaced at run time with `PUT /qrt/faults {"spec": "..."}` (same auth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import threading
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from tui.server.errors import error_response
+
+_RULE = re.compile(
+    r"^(?P<path>[^:]+):(?P<kind>status|latency|stall|hold)=(?P<value>[0-9.]+)"
+    r"(?:x(?P<count>\d+))?(?:@(?P<probability>[0-9.]+))?$"
+)
+
+
+class FaultSpecError(ValueError):
+    pass
+
+
+@dataclass
+class FaultRule:
+    path: str
+    kind: str
+    value: float
+    remaining: int | None = None
+    probability: float = 1.0
+
+    def matches(self, path: str) -> bool:
+        return self.path == "*" or path.startswith(self.path)
+
+
+def parse_spec(spec: str) -> list[FaultRule]:
+    rules: list[FaultRule] = []
+    for text in filter(None, (part.strip() for part in spec.split(";"))):
+        match = _RULE.match(text)
+        if match is None:
+            raise FaultSpecError(f"cannot read fault rule '{text}' (see qrt serve --help)")
+        value = float(match["value"])
+        probability = float(match["probability"]) if match["probability"] else 1.0
+        if match["kind"] == "status" and not 400 <= value <= 599:
+            raise FaultSpecError(f"'{text}': status must be 400..599")
+        if not 0 < probability <= 1:
+            raise FaultSpecError(f"'{text}': probability must be in (0, 1]")
+        rules.append(
+            FaultRule(match["path"], match["kind"], value,
+                      int(match["count"]) if match["count"] else None, probability)
+        )
+    return rules
+
+
+class FaultInjector:
+    def __init__(self, spec: str = "") -> None:
+        self._lock = threading.Lock()
+        self._rules = parse_spec(spec)
+        self.spec = spec
+
+    def replace(self, spec: str) -> None:
+        rules = parse_spec(spec)
+        with self._lock:
+            self._rules = rules
+            self.spec = spec
+
+    def _take(self, path: str, kinds: tuple[str, ...]) -> list[FaultRule]:
+        fired: list[FaultRule] = []
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind not in kinds or not rule.matches(path):
+                    continue
+                if rule.remaining == 0 or random.random() >= rule.probability:
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                fired.append(rule)
+        return fired
+
+    def scheduler_held(self) -> bool:
+        with self._lock:
+            return any(rule.kind == "hold" and rule.path == "scheduler" for rule in self._rules)
+
+    async def before_request(self, path: str) -> Response | None:
+        """A response to send instead of serving the request, or None to serve it."""
+        if path.startswith("/qrt/faults"):
+            return None
+        for rule in self._take(path, ("latency", "status")):
+            if rule.kind == "latency":
+                await asyncio.sleep(rule.value)
+            else:
+                status = int(rule.value)
+                headers = {"Retry-After": "1"} if status == 429 else None
+                return error_response(status, f"Injected fault: {status}", headers=headers)
+        return None
+
+    async def after_request(self, path: str) -> None:
+        for rule in self._take(path, ("stall",)):
+            await asyncio.sleep(rule.value)
