@@ -80,11 +80,19 @@ class QrtApp(App[None]):
 
 
 def default_connection_factory(profile_name: str | None = None) -> ConnectionFactory:
-    """With no account configured, the app runs on its own embedded local service."""
-    from tui.config import data_dir
+    """The chosen (or default) profile; with no account configured, the embedded service."""
+    from tui.config import data_dir, load_settings
+    from tui.connection import ProfileError, connect_profile
+    from tui.credentials import TokenStore
 
     async def connect() -> Connection:
-        return await start_embedded_service(data_dir() / "serve")
+        settings = load_settings()
+        profile = settings.profile(profile_name)
+        if profile is None:
+            if profile_name:
+                raise ProfileError(f"There is no profile named '{profile_name}'.")
+            return await start_embedded_service(data_dir() / "serve")
+        return await connect_profile(profile, TokenStore())
 
     return connect
 

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from tui.api.auth import IamAuthenticator, Secret
 from tui.api.client import RuntimeClient
+from tui.config import Profile
+from tui.credentials import TokenStore
+from tui.local_defaults import LOCAL_INSTANCE
 from tui.local_service import LocalService
+
+IAM_URL = "https://iam.cloud.ibm.com"
+STAGING_IAM_URL = "https://iam.test.cloud.ibm.com"
+
+
+class ProfileError(RuntimeError):
+    """The profile cannot be used as configured; the message says what to fix."""
 
 
 @dataclass
@@ -44,3 +54,43 @@ async def start_embedded_service(data_dir: Path) -> Connection:
     connection = connect_to_local_service(service.url, service.api_key, service.instance)
     connection.local_service = service
     return connection
+
+
+def cloud_service_root(instance: str) -> str:
+    """IBM's regional service host, derived from the CRN as the official client does."""
+    fields = instance.split(":")
+    region = fields[5] if len(fields) > 5 else ""
+    host = "quantum.cloud.ibm.com" if region in ("", "us-east") else f"{region}.quantum.cloud.ibm.com"
+    return f"https://{host}"
+
+
+def default_iam_url(instance: str) -> str:
+    fields = instance.split(":")
+    return STAGING_IAM_URL if len(fields) > 2 and fields[2] == "staging" else IAM_URL
+
+
+async def connect_profile(profile: Profile, tokens: TokenStore) -> Connection:
+    """A connection for a configured profile, its API key read from the token store."""
+    api_key = await tokens.load(profile.name)
+    if api_key is None:
+        raise ProfileError(
+            f"No API key is stored for profile '{profile.name}'"
+            + (f" ({tokens.keyring_problem})" if tokens.keyring_problem else "")
+            + "; log in again to enter it."
+        )
+    if profile.channel == "local":
+        if not profile.url:
+            raise ProfileError(f"Profile '{profile.name}' needs the url of its qrt serve.")
+        return connect_to_local_service(
+            profile.url.rstrip("/"), api_key, profile.instance or LOCAL_INSTANCE, profile.name
+        )
+    if profile.channel == "ibm_quantum_platform":
+        if not profile.instance or not profile.instance.startswith("crn:"):
+            raise ProfileError(
+                f"Profile '{profile.name}' needs its instance CRN (crn:v1:bluemix:...)."
+            )
+        root = (profile.url or cloud_service_root(profile.instance)).rstrip("/")
+        iam = profile.iam_url or default_iam_url(profile.instance)
+        client = RuntimeClient(f"{root}/api/v1", IamAuthenticator(api_key, iam), profile.instance)
+        return Connection(profile.name, client, is_local=False, service_url=root)
+    raise ProfileError(f"The '{profile.channel}' channel is not supported yet.")
