@@ -89,3 +89,21 @@ async def test_no_account_starts_the_embedded_service_and_stops_it(
         assert process.returncode is None
         assert (tmp_path / "serve" / "qrt-serve.sqlite3").exists()
     assert process.returncode is not None  # stopped with the app
+
+
+async def test_a_crash_traceback_shows_no_local_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    class CrashingApp(QrtApp):
+        def on_mount(self) -> None:
+            api_key = "qrt-secret-" + "in-a-local"  # noqa: F841 - what must not be printed
+            raise RuntimeError("boom")
+
+    async def connect() -> Connection:
+        raise AssertionError("not reached")
+
+    app = CrashingApp(connect)
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=SIZE):
+            pass
+    printed = capsys.readouterr().err
+    assert "boom" in printed
+    assert "qrt-secret-in-a-local" not in printed

@@ -74,6 +74,18 @@ class QrtApp(App[None]):
         else:
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
 
+    def _fatal_error(self) -> None:
+        """Textual prints crash tracebacks with local variables, where a token could be;
+        qrt's show none."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     async def on_unmount(self) -> None:
         if self.connection is not None:
             await self.connection.close()

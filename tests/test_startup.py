@@ -1,0 +1,17 @@
+"""The app's import path stays light: heavy libraries load only when a feature needs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("qiskit", "qiskit_aer", "qiskit_ibm_runtime", "fastapi", "uvicorn", "numpy", "scipy")
+
+
+def test_importing_the_app_and_its_screens_loads_no_heavy_library() -> None:
+    probe = (
+        "import sys, tui.app, tui.cli, screens.home;"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
