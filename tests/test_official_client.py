@@ -96,3 +96,25 @@ def test_jobs_job_cancel_and_delete(runtime_service: Any, brisbane: Any, isa_bel
         again.cancel()
     runtime_service.delete_job(job.job_id())
     assert job.job_id() not in {listed.job_id() for listed in runtime_service.jobs(limit=50)}
+
+
+def test_estimator_bell_expectations_are_near_ideal_less_noise(brisbane: Any) -> None:
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import EstimatorV2
+
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    isa = generate_preset_pass_manager(optimization_level=1, backend=brisbane, seed_transpiler=3).run(circuit)
+    observables = [SparsePauliOp(label).apply_layout(isa.layout) for label in ("ZZ", "XX", "IZ")]
+    estimator = EstimatorV2(mode=brisbane)
+    estimator.options.default_precision = 0.01
+    estimator.options.simulator.seed_simulator = 11
+    result = estimator.run([(isa, observables)]).result(timeout=120)
+    zz, xx, iz = result[0].data.evs
+    assert 0.8 < zz < 1.0 and 0.8 < xx < 1.0, (zz, xx)  # ideal 1, less the device's noise
+    assert abs(iz) < 0.1, iz  # ideal 0
+    assert all(0 < std < 0.05 for std in result[0].data.stds)
+    assert "resilience_level (no error mitigation is simulated)" in result.metadata["options_not_applied"]

@@ -183,3 +183,31 @@ def test_unknown_job_is_404_and_final_job_cannot_be_cancelled(service: ServiceIn
     assert cancel.status_code == 409
     assert httpx.delete(f"{service.url}/api/v1/jobs/{job_id}", headers=headers).status_code == 204
     assert httpx.get(f"{service.url}/api/v1/jobs/{job_id}", headers=headers).status_code == 404
+
+
+def test_seeded_runs_repeat_and_unseeded_runs_differ(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    headers = service.headers()
+
+    def run(options: dict[str, Any]) -> list[str]:
+        body = {"program_id": "sampler", "backend": "ibm_brisbane",
+                "params": {"pubs": [[bell_isa_qasm, None, 500]], "version": 2, "options": options}}
+        job_id = httpx.post(f"{service.url}/api/v1/jobs", headers=headers, json=body, timeout=60).json()["id"]
+        assert wait_final(service, headers, job_id)["state"]["status"] == "Completed"
+        result = httpx.get(f"{service.url}/api/v1/jobs/{job_id}/results", headers=headers).json()
+        return result["results"][0]["data"]["c"]["samples"]
+
+    seeded = {"simulator": {"seed_simulator": 1234}}
+    assert run(seeded) == run(seeded)
+    assert run({}) != run({})
+
+
+def test_options_that_are_not_simulated_are_reported(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    headers = service.headers()
+    body = {"program_id": "sampler", "backend": "ibm_brisbane",
+            "params": {"pubs": [[bell_isa_qasm, None, 50]], "version": 2,
+                       "options": {"twirling": {"enable_gates": True}}}}
+    job_id = httpx.post(f"{service.url}/api/v1/jobs", headers=headers, json=body, timeout=60).json()["id"]
+    wait_final(service, headers, job_id)
+    result = httpx.get(f"{service.url}/api/v1/jobs/{job_id}/results", headers=headers).json()
+    assert result["metadata"]["options_not_applied"] == ["twirling"]
+    assert "twirling" in httpx.get(f"{service.url}/api/v1/jobs/{job_id}/logs", headers=headers).text

@@ -14,7 +14,7 @@ from tui.server.iam import TokenClaims
 from tui.server.sessions import session_for_new_job
 from tui.server.store import JobQuery, JobRecord, new_id, utc_now
 
-PROGRAMS = frozenset({"sampler"})
+PROGRAMS = frozenset({"sampler", "estimator"})
 
 
 class JobCreate(BaseModel):
@@ -136,7 +136,7 @@ def cloud_router(context: ServiceContext) -> APIRouter:
             session_for_new_job(context, body.session_id, device.name)
         pubs = pubs_module()
         try:
-            pubs.parse_sampler_pubs(body.params, device)
+            pubs.parse_pubs(body.program_id, body.params, device)
         except pubs.PubError as exc:
             raise ApiProblem(400, str(exc)) from None
         job = JobRecord(

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     from qiskit_aer.noise import NoiseModel
 
 DEFAULT_SAMPLER_SHOTS = 4096
+DEFAULT_PRECISION = 0.015625
 UNAPPLIED_SAMPLER_OPTIONS = ("dynamical_decoupling", "twirling", "execution")
+UNAPPLIED_ESTIMATOR_OPTIONS = (*UNAPPLIED_SAMPLER_OPTIONS, "resilience")
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,72 @@ def plain_sampler_result(primitive_result: Any, metadata: dict[str, Any]) -> dic
     return {"results": results, "metadata": metadata}
 
 
+@dataclass(frozen=True)
+class CutDevice:
+    """The device qubits a job touches, their compact numbering, and their noise."""
+
+    device_qubits: list[int]
+    index: dict[int, int]
+    noise: NoiseModel
+
+
+def cut_device(device: DeviceSnapshot, touched: set[int]) -> CutDevice:
+    device_qubits = sorted(touched)
+    index = {qubit: position for position, qubit in enumerate(device_qubits)}
+    return CutDevice(device_qubits, index, cut_noise_model(full_noise_model(device), device_qubits))
+
+
+def compact_observables(observables: Any, physical: list[int], index: dict[int, int]) -> Any:
+    """Observables over the circuit's qubits, renumbered onto the compacted circuit."""
+    import numpy as np
+    from qiskit.primitives.containers.observables_array import ObservablesArray
+    from qiskit.quantum_info import SparseObservable
+
+    sparse = observables.sparse_observables_array()
+    compacted = np.empty(sparse.shape, dtype=object)
+    for position, observable in np.ndenumerate(sparse):
+        terms = [
+            (label, [index[physical[q]] for q in qubits], coeff)
+            for label, qubits, coeff in observable.to_sparse_list()
+        ]
+        compacted[position] = SparseObservable.from_sparse_list(terms, num_qubits=len(index))
+    return ObservablesArray(compacted, num_qubits=len(index))
+
+
+def observable_qubits(observables: Any, physical: list[int]) -> set[int]:
+    return {
+        physical[q]
+        for observable in observables.sparse_observables_array().flat
+        for _, qubits, _ in observable.to_sparse_list()
+        for q in qubits
+    }
+
+
+def _metadata(device: DeviceSnapshot, cut: CutDevice, seed: Any, not_applied: list[str]) -> dict[str, Any]:
+    return {
+        "version": 2,
+        "simulator": {
+            "backend": device.name,
+            "device_qubits": cut.device_qubits,
+            "noise_model": "device snapshot, cut to the qubits used",
+            "seed_simulator": seed,
+        },
+        "options_not_applied": not_applied,
+    }
+
+
+def _encoded(
+    primitive_result: Any, metadata: dict[str, Any], plain: Callable[[], Any], support_qiskit: bool
+) -> str:
+    """Type-tagged JSON (qiskit's encoder) if the client asked for it, else IBM's plain JSON."""
+    if support_qiskit:
+        from qiskit_ibm_runtime.json import RuntimeEncoder
+
+        primitive_result.metadata.update(metadata)
+        return json.dumps(primitive_result, cls=RuntimeEncoder)
+    return json.dumps(plain())
+
+
 def run_sampler(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendSamplerV2
     from qiskit_aer import AerSimulator
@@ -193,22 +262,18 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     params = spec.params
     options = params.get("options") or {}
     pubs = parse_sampler_pubs(params, device)
-
     physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
-    device_qubits = sorted(
-        set().union(*(touched_qubits(pub.circuit, m) for pub, m in zip(pubs, physical_by_pub)))
+    cut = cut_device(
+        device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
     )
-    index = {qubit: position for position, qubit in enumerate(device_qubits)}
-    noise = cut_noise_model(full_noise_model(device), device_qubits)
-
     seed = (options.get("simulator") or {}).get("seed_simulator")
     default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
     sampler = BackendSamplerV2(
-        backend=AerSimulator(noise_model=noise),
+        backend=AerSimulator(noise_model=cut.noise),
         options={"default_shots": int(default_shots), "seed_simulator": seed},
     )
     compacted = [
-        (compact(pub.circuit, physical, index), pub.parameter_values, pub.shots)
+        (compact(pub.circuit, physical, cut.index), pub.parameter_values, pub.shots)
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
@@ -216,24 +281,78 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     execution_ns = time.perf_counter_ns() - started
 
     not_applied = [name for name in UNAPPLIED_SAMPLER_OPTIONS if options.get(name)]
-    metadata = {
-        "version": 2,
-        "simulator": {
-            "backend": device.name,
-            "device_qubits": device_qubits,
-            "noise_model": "device snapshot, cut to the qubits used",
-            "seed_simulator": seed,
-        },
-        "options_not_applied": not_applied,
-    }
-    if spec.support_qiskit:
-        from qiskit_ibm_runtime.json import RuntimeEncoder
+    metadata = _metadata(device, cut, seed, not_applied)
+    text = _encoded(
+        primitive_result, metadata,
+        lambda: plain_sampler_result(primitive_result, metadata), spec.support_qiskit,
+    )
+    log_lines = [f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}"]
+    if not_applied:
+        log_lines.append(f"options accepted but not simulated: {', '.join(not_applied)}")
+    return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
-        primitive_result.metadata.update(metadata)
-        text = json.dumps(primitive_result, cls=RuntimeEncoder)
-    else:
-        text = json.dumps(plain_sampler_result(primitive_result, metadata))
-    log_lines = [f"ran {len(pubs)} pub(s) on {device.name} qubits {device_qubits}"]
+
+def _plain_number(values: Any) -> Any:
+    return values.tolist() if hasattr(values, "tolist") else values
+
+
+def run_estimator(spec: JobSpec) -> JobOutcome:
+    from qiskit.primitives import BackendEstimatorV2
+    from qiskit_aer import AerSimulator
+
+    from tui.server.pubs import parse_estimator_pubs, physical_qubits
+
+    device = device_from_spec(spec)
+    params = spec.params
+    options = params.get("options") or {}
+    pubs = parse_estimator_pubs(params, device)
+    physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
+    touched: set[int] = set()
+    for pub, physical in zip(pubs, physical_by_pub):
+        touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
+    cut = cut_device(device, touched)
+    seed = (options.get("simulator") or {}).get("seed_simulator")
+    precision = params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION
+    estimator = BackendEstimatorV2(
+        backend=AerSimulator(noise_model=cut.noise),
+        options={"default_precision": float(precision), "seed_simulator": seed},
+    )
+    compacted = [
+        (
+            compact(pub.circuit, physical, cut.index),
+            compact_observables(pub.observables, physical, cut.index),
+            pub.parameter_values,
+            pub.precision,
+        )
+        for pub, physical in zip(pubs, physical_by_pub)
+    ]
+    started = time.perf_counter_ns()
+    primitive_result = estimator.run(compacted).result()
+    execution_ns = time.perf_counter_ns() - started
+
+    not_applied = [name for name in UNAPPLIED_ESTIMATOR_OPTIONS if options.get(name)]
+    if params.get("resilience_level", 1):
+        not_applied.append("resilience_level (no error mitigation is simulated)")
+    metadata = _metadata(device, cut, seed, not_applied)
+    def plain() -> dict[str, Any]:
+        # Without twirling there is one ensemble, so its standard error is the std itself.
+        return {
+        "results": [
+            {
+                "data": {
+                    "evs": _plain_number(pub_result.data.evs),
+                    "stds": _plain_number(pub_result.data.stds),
+                    "ensemble_standard_error": _plain_number(pub_result.data.stds),
+                },
+                "metadata": dict(pub_result.metadata),
+            }
+            for pub_result in primitive_result
+        ],
+        "metadata": metadata,
+        }
+
+    text = _encoded(primitive_result, metadata, plain, spec.support_qiskit)
+    log_lines = [f"estimator: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}"]
     if not_applied:
         log_lines.append(f"options accepted but not simulated: {', '.join(not_applied)}")
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
@@ -246,6 +365,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
     try:
         if spec.program == "sampler":
             return run_sampler(spec)
+        if spec.program == "estimator":
+            return run_estimator(spec)
         return _failed(f"program '{spec.program}' is not supported by the local service yet")
     except PubError as exc:
         return _failed(str(exc))

@@ -26,6 +26,14 @@ class SamplerPub:
     shots: int | None
 
 
+@dataclass(frozen=True)
+class EstimatorPub:
+    circuit: QuantumCircuit
+    observables: Any  # an ObservablesArray over the circuit's qubits
+    parameter_values: Any
+    precision: float | None
+
+
 def load_circuit(source: Any, where: str) -> QuantumCircuit:
     """A circuit from OpenQASM 3 or 2 text, or the type-tagged QPY the official client sends."""
     from qiskit import QuantumCircuit
@@ -113,10 +121,7 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
         items = raw if isinstance(raw, list) else [raw]
         if not 1 <= len(items) <= 3:
             raise PubError(f"{where}: a sampler pub is [circuit, parameter_values?, shots?]")
-        circuit = load_circuit(items[0], where)
-        violation = isa_violation(circuit, device)
-        if violation:
-            raise PubError(f"{where}: the circuit is not ISA for {device.name}: {violation}")
+        circuit = _checked_circuit(items[0], where, device)
         if not circuit.clbits:
             raise PubError(f"{where}: the circuit has no classical bits to sample")
         values = items[1] if len(items) > 1 else None
@@ -129,3 +134,53 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
             raise PubError(f"{where}: the circuit has parameters but no values were given")
         pubs.append(SamplerPub(circuit, values, shots))
     return pubs
+
+
+def _checked_circuit(raw: Any, where: str, device: DeviceSnapshot) -> QuantumCircuit:
+    circuit = load_circuit(raw, where)
+    violation = isa_violation(circuit, device)
+    if violation:
+        raise PubError(f"{where}: the circuit is not ISA for {device.name}: {violation}")
+    return circuit
+
+
+def parse_estimator_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[EstimatorPub]:
+    from qiskit.primitives.containers.observables_array import ObservablesArray
+
+    raw_pubs = params.get("pubs")
+    if not isinstance(raw_pubs, list) or not raw_pubs:
+        raise PubError("params.pubs must be a non-empty list")
+    raw_pubs = decode_type_tags(raw_pubs)
+    pubs: list[EstimatorPub] = []
+    for index, items in enumerate(raw_pubs):
+        where = f"pubs[{index}]"
+        if not isinstance(items, list) or not 2 <= len(items) <= 4:
+            raise PubError(
+                f"{where}: an estimator pub is [circuit, observables, parameter_values?, precision?]"
+            )
+        circuit = _checked_circuit(items[0], where, device)
+        try:
+            observables = ObservablesArray.coerce(items[1])
+        except Exception as exc:  # noqa: BLE001 - qiskit raises several types for bad input
+            raise PubError(f"{where}: the observables are not valid ({exc})") from None
+        if observables.num_qubits != circuit.num_qubits:
+            raise PubError(
+                f"{where}: the observables act on {observables.num_qubits} qubits but the "
+                f"circuit has {circuit.num_qubits}; apply the circuit's layout to them"
+            )
+        values = items[2] if len(items) > 2 else None
+        if hasattr(values, "size") and values.size == 0:
+            values = None
+        if circuit.num_parameters and values is None:
+            raise PubError(f"{where}: the circuit has parameters but no values were given")
+        precision = items[3] if len(items) > 3 else None
+        if precision is not None and (not isinstance(precision, (int, float)) or precision <= 0):
+            raise PubError(f"{where}: precision must be a positive number")
+        pubs.append(EstimatorPub(circuit, observables, values, precision))
+    return pubs
+
+
+def parse_pubs(program: str, params: dict[str, Any], device: DeviceSnapshot) -> list[Any]:
+    if program == "estimator":
+        return parse_estimator_pubs(params, device)
+    return parse_sampler_pubs(params, device)
