@@ -240,16 +240,28 @@ def _metadata(device: DeviceSnapshot, cut: CutDevice, seed: Any, not_applied: li
     }
 
 
-def _encoded(
-    primitive_result: Any, metadata: dict[str, Any], plain: Callable[[], Any], support_qiskit: bool
-) -> str:
+def _completed(
+    spec: JobSpec,
+    primitive_result: Any,
+    metadata: dict[str, Any],
+    plain: Callable[[], Any],
+    execution_ns: int,
+    summary: str,
+) -> JobOutcome:
     """Type-tagged JSON (qiskit's encoder) if the client asked for it, else IBM's plain JSON."""
-    if support_qiskit:
+    if spec.support_qiskit:
         from qiskit_ibm_runtime.json import RuntimeEncoder
 
         primitive_result.metadata.update(metadata)
-        return json.dumps(primitive_result, cls=RuntimeEncoder)
-    return json.dumps(plain())
+        text = json.dumps(primitive_result, cls=RuntimeEncoder)
+    else:
+        text = json.dumps(plain())
+    log_lines = [summary]
+    if metadata["options_not_applied"]:
+        log_lines.append(
+            f"options accepted but not simulated: {', '.join(metadata['options_not_applied'])}"
+        )
+    return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
 
 def run_sampler(spec: JobSpec) -> JobOutcome:
@@ -279,17 +291,12 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     started = time.perf_counter_ns()
     primitive_result = sampler.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-
     not_applied = [name for name in UNAPPLIED_SAMPLER_OPTIONS if options.get(name)]
     metadata = _metadata(device, cut, seed, not_applied)
-    text = _encoded(
-        primitive_result, metadata,
-        lambda: plain_sampler_result(primitive_result, metadata), spec.support_qiskit,
+    return _completed(
+        spec, primitive_result, metadata, lambda: plain_sampler_result(primitive_result, metadata),
+        execution_ns, f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
     )
-    log_lines = [f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}"]
-    if not_applied:
-        log_lines.append(f"options accepted but not simulated: {', '.join(not_applied)}")
-    return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
 
 def _plain_number(values: Any) -> Any:
@@ -329,7 +336,6 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     started = time.perf_counter_ns()
     primitive_result = estimator.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-
     not_applied = [name for name in UNAPPLIED_ESTIMATOR_OPTIONS if options.get(name)]
     if params.get("resilience_level", 1):
         not_applied.append("resilience_level (no error mitigation is simulated)")
@@ -351,11 +357,10 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
         "metadata": metadata,
         }
 
-    text = _encoded(primitive_result, metadata, plain, spec.support_qiskit)
-    log_lines = [f"estimator: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}"]
-    if not_applied:
-        log_lines.append(f"options accepted but not simulated: {', '.join(not_applied)}")
-    return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
+    return _completed(
+        spec, primitive_result, metadata, plain, execution_ns,
+        f"estimator: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
+    )
 
 
 def run_job(spec: JobSpec) -> JobOutcome:

@@ -110,13 +110,25 @@ def decode_type_tags(value: Any) -> Any:
         raise PubError(f"a type-tagged value could not be decoded ({exc})") from None
 
 
-def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[SamplerPub]:
+def _raw_pubs(params: dict[str, Any]) -> list[Any]:
     raw_pubs = params.get("pubs")
     if not isinstance(raw_pubs, list) or not raw_pubs:
         raise PubError("params.pubs must be a non-empty list")
-    raw_pubs = decode_type_tags(raw_pubs)
+    return list(decode_type_tags(raw_pubs))
+
+
+def _parameter_values(circuit: QuantumCircuit, values: Any, where: str) -> Any:
+    """The pub's values, None if there are none (the client sends an empty array)."""
+    if getattr(values, "size", 1) == 0:
+        values = None
+    if circuit.num_parameters and values is None:
+        raise PubError(f"{where}: the circuit has parameters but no values were given")
+    return values
+
+
+def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[SamplerPub]:
     pubs: list[SamplerPub] = []
-    for index, raw in enumerate(raw_pubs):
+    for index, raw in enumerate(_raw_pubs(params)):
         where = f"pubs[{index}]"
         items = raw if isinstance(raw, list) else [raw]
         if not 1 <= len(items) <= 3:
@@ -124,14 +136,10 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
         circuit = _checked_circuit(items[0], where, device)
         if not circuit.clbits:
             raise PubError(f"{where}: the circuit has no classical bits to sample")
-        values = items[1] if len(items) > 1 else None
+        values = _parameter_values(circuit, items[1] if len(items) > 1 else None, where)
         shots = items[2] if len(items) > 2 else None
         if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
             raise PubError(f"{where}: shots must be a positive integer")
-        if hasattr(values, "tolist") and getattr(values, "size", 1) == 0:
-            values = None
-        if circuit.num_parameters and values is None:
-            raise PubError(f"{where}: the circuit has parameters but no values were given")
         pubs.append(SamplerPub(circuit, values, shots))
     return pubs
 
@@ -147,12 +155,8 @@ def _checked_circuit(raw: Any, where: str, device: DeviceSnapshot) -> QuantumCir
 def parse_estimator_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[EstimatorPub]:
     from qiskit.primitives.containers.observables_array import ObservablesArray
 
-    raw_pubs = params.get("pubs")
-    if not isinstance(raw_pubs, list) or not raw_pubs:
-        raise PubError("params.pubs must be a non-empty list")
-    raw_pubs = decode_type_tags(raw_pubs)
     pubs: list[EstimatorPub] = []
-    for index, items in enumerate(raw_pubs):
+    for index, items in enumerate(_raw_pubs(params)):
         where = f"pubs[{index}]"
         if not isinstance(items, list) or not 2 <= len(items) <= 4:
             raise PubError(
@@ -168,11 +172,7 @@ def parse_estimator_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list
                 f"{where}: the observables act on {observables.num_qubits} qubits but the "
                 f"circuit has {circuit.num_qubits}; apply the circuit's layout to them"
             )
-        values = items[2] if len(items) > 2 else None
-        if hasattr(values, "size") and values.size == 0:
-            values = None
-        if circuit.num_parameters and values is None:
-            raise PubError(f"{where}: the circuit has parameters but no values were given")
+        values = _parameter_values(circuit, items[2] if len(items) > 2 else None, where)
         precision = items[3] if len(items) > 3 else None
         if precision is not None and (not isinstance(precision, (int, float)) or precision <= 0):
             raise PubError(f"{where}: precision must be a positive number")
