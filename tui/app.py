@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from tui.api.client import RuntimeClient
 from tui.api.errors import ApiError
-from tui.connection import Connection, start_embedded_service
 from tui.messages import ServiceConnected, ServiceFailed
+
+if TYPE_CHECKING:
+    from tui.api.client import RuntimeClient
+    from tui.connection import Connection
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 
-ConnectionFactory = Callable[[], Awaitable[Connection]]
+ConnectionFactory = Callable[[], Awaitable["Connection"]]
 
 
 class QrtApp(App[None]):
@@ -94,7 +97,7 @@ class QrtApp(App[None]):
 def default_connection_factory(profile_name: str | None = None) -> ConnectionFactory:
     """The chosen (or default) profile; with no account configured, the embedded service."""
     from tui.config import data_dir, load_settings
-    from tui.connection import ProfileError, connect_profile
+    from tui.connection import ProfileError, connect_profile, start_embedded_service
     from tui.credentials import TokenStore
 
     async def connect() -> Connection:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tui.api.models import Backend
-from tui.circuits import CircuitSummary, QasmProblem, TranspiledCircuit
-from tui.connection import Connection
-from tui.monitor import JobsSnapshot
-from tui.results import RegisterCounts
+if TYPE_CHECKING:
+    from tui.api.models import Backend
+    from tui.circuits import CircuitSummary, QasmProblem, TranspiledCircuit
+    from tui.connection import Connection
+    from tui.monitor import JobsSnapshot
+    from tui.results import RegisterCounts
 
 
 @dataclass

@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from tui.api.client import RuntimeClient
+from typing import TYPE_CHECKING
+
 from tui.api.errors import ApiError
 from tui.api.models import FINAL_JOB_STATUSES, Job
+
+if TYPE_CHECKING:
+    from tui.api.client import RuntimeClient
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ headers, so a token cannot leak into a notification, a log or a traceback.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 
 class ApiError(Exception):
