@@ -72,15 +72,16 @@ def test_session_and_batch(runtime_service: Any, brisbane: Any, isa_bell: Any) -
         job = SamplerV2(mode=session).run([isa_bell], shots=300)
         assert_bell(job.result(timeout=120)[0].data.c.get_counts(), 300)
         assert job.session_id == session.session_id
-        assert session.status() in {"In progress, accepting new jobs", "Pending"}
+        status = session.status()
+        assert status in {"In progress, accepting new jobs", "Pending"}, (status, session.details())
     details = session.details()
-    assert details["mode"] == "dedicated" and details["backend_name"] == "ibm_brisbane"
+    assert details["mode"] == "dedicated" and details["backend_name"] == "ibm_brisbane", details
 
     with Batch(backend=brisbane) as batch:
         jobs = [SamplerV2(mode=batch).run([isa_bell], shots=200) for _ in range(2)]
         for job in jobs:
             assert_bell(job.result(timeout=120)[0].data.c.get_counts(), 200)
-    assert batch.details()["mode"] == "batch"
+    assert batch.details()["mode"] == "batch", batch.details()
 
 
 def test_jobs_job_cancel_and_delete(runtime_service: Any, brisbane: Any, isa_bell: Any) -> None:
