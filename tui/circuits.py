@@ -76,12 +76,8 @@ def _problem_from_exception(exc: BaseException) -> QasmProblem:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        token = getattr(current, "offendingToken", None)
-        if token is not None and getattr(token, "line", None):
-            text = getattr(token, "text", "")
-            return QasmProblem(f"syntax error near '{text}'", token.line, token.column)
-        for arg in getattr(current, "args", ()):
-            token = getattr(arg, "offendingToken", None)
+        for holder in (current, *getattr(current, "args", ())):
+            token = getattr(holder, "offendingToken", None)
             if token is not None and getattr(token, "line", None):
                 text = getattr(token, "text", "")
                 return QasmProblem(f"syntax error near '{text}'", token.line, token.column)

@@ -78,12 +78,7 @@ class JobMonitor:
             pending = await self.client.jobs(limit=200, pending=True)
             self.requests_made += 1
             jobs.extend(job for job in pending.jobs if job.id not in shown)
-            finished_elsewhere = was_active - shown - {job.id for job in pending.jobs}
-            for job_id in finished_elsewhere:
-                self._statuses.pop(job_id, None)
-        newly_final = tuple(
-            job for job in jobs if job.is_final and job.id in was_active
-        )
+        newly_final = tuple(job for job in jobs if job.is_final and job.id in was_active)
         self._statuses = {job.id: job.status for job in jobs}
         return JobsSnapshot(
             jobs=tuple(jobs),

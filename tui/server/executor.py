@@ -264,21 +264,30 @@ def _completed(
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
 
+def _job_inputs(
+    spec: JobSpec, parse: Callable[[dict[str, Any], DeviceSnapshot], list[Any]]
+) -> tuple[DeviceSnapshot, dict[str, Any], list[Any], list[list[int]], Any]:
+    """The device, options, parsed pubs, each pub's device qubits, and the seed."""
+    from tui.server.pubs import physical_qubits
+
+    device = device_from_spec(spec)
+    options = spec.params.get("options") or {}
+    pubs = parse(spec.params, device)
+    seed = (options.get("simulator") or {}).get("seed_simulator")
+    return device, options, pubs, [physical_qubits(pub.circuit) for pub in pubs], seed
+
+
 def run_sampler(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendSamplerV2
     from qiskit_aer import AerSimulator
 
-    from tui.server.pubs import parse_sampler_pubs, physical_qubits
+    from tui.server.pubs import parse_sampler_pubs
 
-    device = device_from_spec(spec)
     params = spec.params
-    options = params.get("options") or {}
-    pubs = parse_sampler_pubs(params, device)
-    physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
+    device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_sampler_pubs)
     cut = cut_device(
         device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
     )
-    seed = (options.get("simulator") or {}).get("seed_simulator")
     default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
     sampler = BackendSamplerV2(
         backend=AerSimulator(noise_model=cut.noise),
@@ -307,18 +316,14 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendEstimatorV2
     from qiskit_aer import AerSimulator
 
-    from tui.server.pubs import parse_estimator_pubs, physical_qubits
+    from tui.server.pubs import parse_estimator_pubs
 
-    device = device_from_spec(spec)
     params = spec.params
-    options = params.get("options") or {}
-    pubs = parse_estimator_pubs(params, device)
-    physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
+    device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_estimator_pubs)
     touched: set[int] = set()
     for pub, physical in zip(pubs, physical_by_pub):
         touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
     cut = cut_device(device, touched)
-    seed = (options.get("simulator") or {}).get("seed_simulator")
     precision = params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION
     estimator = BackendEstimatorV2(
         backend=AerSimulator(noise_model=cut.noise),
