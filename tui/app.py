@@ -1,44 +1,106 @@
-"""QrtApp: startup wiring, global bindings, and the one place worker failures are reported."""
+"""QrtApp: modes, global bindings, shared state, the job poller, and the one place worker
+failures are reported.
+
+Screens share what the service told us through reactive attributes here (backends, the
+picked backend, the latest jobs snapshot); each screen watches what it shows. The poller
+lives here too, so that jobs stay live and finished jobs are announced on every screen.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from tui.api.errors import ApiError
-from tui.messages import ServiceConnected, ServiceFailed
+from tui.api.errors import ApiError, Unauthorized
+from tui.messages import BackendsLoaded, JobsRefreshed, JobsRefreshFailed, ServiceConnected, ServiceFailed
+from tui.preferences import Preferences, load_preferences
 
 if TYPE_CHECKING:
     from tui.api.client import RuntimeClient
+    from tui.api.models import Backend, Session
     from tui.connection import Connection
+    from tui.monitor import JobMonitor, JobsSnapshot
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
+MIN_SIZE = (80, 24)
+PREFERRED_BACKEND = "ibm_brisbane"
 
 ConnectionFactory = Callable[[], Awaitable["Connection"]]
+
+
+def _screen(module: str, name: str) -> Callable[[], Screen[None]]:
+    """Mode screens are imported when first shown, keeping them off the first frame's path."""
+
+    def make() -> Screen[None]:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)()
+
+    return make
 
 
 class QrtApp(App[None]):
     TITLE = "qrt"
     SUB_TITLE = "IBM Quantum console"
     CSS_PATH = [STYLES_DIR / "app.tcss"]
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True)]
+    MODES = {
+        "backends": _screen("screens.backends", "BackendsScreen"),
+        "editor": _screen("screens.editor", "EditorScreen"),
+        "jobs": _screen("screens.jobs", "JobsScreen"),
+        "sessions": _screen("screens.sessions", "SessionsScreen"),
+    }
+    DEFAULT_MODE = "editor"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "switch_mode('backends')", "Backends", id="app.backends"),
+        Binding("f3", "switch_mode('editor')", "Editor", id="app.editor"),
+        Binding("f4", "switch_mode('jobs')", "Jobs", id="app.jobs"),
+        Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions"),
+        Binding("f6", "login", "Login", id="app.login"),
+    ]
 
-    def __init__(self, connect: ConnectionFactory) -> None:
+    backends: reactive[tuple[Backend, ...]] = reactive(())
+    selected_backend: reactive[str | None] = reactive(None)
+    jobs_snapshot: reactive[JobsSnapshot | None] = reactive(None)
+    jobs_stale_since: reactive[datetime | None] = reactive(None)
+    connection_label: reactive[str] = reactive("Connecting…")
+    polling_paused: reactive[bool] = reactive(False)
+    sessions: reactive[dict[str, Session]] = reactive(dict)  # the ones qrt has seen, by id
+
+    def __init__(self, connect: ConnectionFactory, preferences: Preferences | None = None) -> None:
         super().__init__()
         self._connect = connect
+        self.preferences = preferences or Preferences()
         self.connection: Connection | None = None
+        self.monitor: JobMonitor | None = None
+        self._poll_timer: Timer | None = None
+        if self.preferences.keys:
+            self.set_keymap(self.preferences.keys)
+        if not self.preferences.animations_enabled:
+            self.animation_level = "none"
 
     def on_mount(self) -> None:
-        from screens.home import HomeScreen
-
-        self.push_screen(HomeScreen())
+        if self.preferences.theme:
+            try:
+                self.theme = self.preferences.theme
+            except Exception:  # noqa: BLE001 - an unknown theme name is only a warning
+                self.notify(f"Unknown theme '{self.preferences.theme}'.", severity="warning")
+        for problem in self.preferences.problems:
+            self.notify(problem, title="Config", severity="warning", timeout=10)
         self.open_connection()
+
+    # connection ----------------------------------------------------------------------
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def open_connection(self) -> None:
@@ -49,30 +111,165 @@ class QrtApp(App[None]):
             return
         self.post_message(ServiceConnected(connection))
 
+    async def use_connection(self, connect: ConnectionFactory) -> None:
+        """Switch profile: close the old connection, forget its data, open the new one."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        old, self.connection, self.monitor = self.connection, None, None
+        self.backends, self.selected_backend, self.jobs_snapshot, self.sessions = (), None, None, {}
+        self.jobs_stale_since = None
+        self.connection_label = "Connecting…"
+        if old is not None:
+            await old.close()
+        self._connect = connect
+        self.open_connection()
+
     def on_service_connected(self, message: ServiceConnected) -> None:
-        self.connection = message.connection
-        self.sub_title = "local simulator" if message.connection.is_local else message.connection.profile_name
-        screen = self.screen
-        if hasattr(screen, "service_ready"):
-            screen.service_ready()
+        from tui.monitor import JobMonitor
+
+        connection = message.connection
+        self.connection = connection
+        self.connection_label = connection.description
+        self.sub_title = "local simulator" if connection.is_local else connection.profile_name
+        self.monitor = JobMonitor(connection.client)
+        self.monitor.intervals.active = self.preferences.poll_seconds
+        self.load_backends()
+        self.poll_jobs()
 
     def on_service_failed(self, message: ServiceFailed) -> None:
+        self.connection_label = f"Not connected: {message.reason}"
         self.notify(message.reason, title="Cannot connect", severity="error", timeout=15)
-        screen = self.screen
-        if hasattr(screen, "service_failed"):
-            screen.service_failed(message.reason)
 
     def require_client(self) -> RuntimeClient:
         if self.connection is None:
             raise ApiError("Not connected yet; wait for the service to come up.")
         return self.connection.client
 
+    # backends ------------------------------------------------------------------------
+
+    @work(exclusive=True, group="backends", exit_on_error=False)
+    async def load_backends(self) -> None:
+        self.post_message(BackendsLoaded(await self.require_client().backends()))
+
+    def on_backends_loaded(self, message: BackendsLoaded) -> None:
+        self.backends = tuple(message.backends)
+        names = {backend.name for backend in message.backends}
+        if message.backends and self.selected_backend not in names:
+            self.selected_backend = (
+                PREFERRED_BACKEND if PREFERRED_BACKEND in names else least_busy(message.backends).name
+            )
+
+    # jobs ----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def poll_jobs(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        monitor = self.monitor
+        if monitor is None:
+            return
+        try:
+            snapshot = await monitor.poll()
+        except ApiError as exc:
+            self.post_message(JobsRefreshFailed(str(exc)))
+        else:
+            self.post_message(JobsRefreshed(snapshot))
+        if not self.polling_paused:
+            self._poll_timer = self.set_timer(monitor.next_delay(), self.poll_jobs)
+
+    def watch_polling_paused(self, paused: bool) -> None:
+        if paused and self._poll_timer is not None:
+            self._poll_timer.stop()
+        elif not paused:
+            self.poll_jobs()
+
+    def set_poll_interval(self, seconds: float) -> float:
+        from tui.preferences import POLL_FLOOR_SECONDS
+
+        seconds = max(POLL_FLOOR_SECONDS, seconds)
+        if self.monitor is not None:
+            self.monitor.intervals.active = seconds
+        return seconds
+
+    def watch_job(self, job_id: str) -> None:
+        if self.monitor is not None:
+            self.monitor.watch(job_id)
+        self.poll_jobs()
+
+    def remember_session(self, session: Session) -> None:
+        self.sessions = {**self.sessions, session.id: session}
+
+    def open_sessions_on(self, backend: str) -> list[Session]:
+        """Sessions and batches on this backend that still take jobs."""
+        return [
+            s for s in self.sessions.values()
+            if s.accepting_jobs and not s.is_closed and s.backend in (backend, "")
+        ]
+
+    def on_jobs_refreshed(self, message: JobsRefreshed) -> None:
+        self.jobs_snapshot = message.snapshot
+        self.jobs_stale_since = None
+        for job in message.snapshot.newly_final:
+            severity = "information" if job.status == "Completed" else "warning"
+            self.notify(f"Job {job.id} {job.status.lower()} on {job.backend}.", severity=severity)
+            if self.preferences.bell:
+                self.bell()
+
+    def on_jobs_refresh_failed(self, message: JobsRefreshFailed) -> None:
+        monitor = self.monitor
+        self.jobs_stale_since = monitor.stale_since if monitor else None
+
+    # screens -------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_login(self) -> None:
+        from screens.login import LoginScreen
+
+        if not isinstance(self.screen, LoginScreen):
+            self.push_screen(LoginScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every action that has a key is in the palette too, named after its screen."""
+        yield from super().get_system_commands(screen)
+        area = type(screen).__name__.removesuffix("Screen") or "App"
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.show or not binding.description or binding.action in ("quit", "command_palette"):
+                continue
+            where = "App" if active.node is self else area
+            yield SystemCommand(
+                f"{where}: {binding.description}",
+                f"{binding.tooltip or binding.description} ({self.get_key_display(binding)})",
+                lambda action=binding.action, node=active.node: self.call_later(
+                    self.run_action, action, node
+                ),
+            )
+
+    def on_resize(self) -> None:
+        from screens.too_small import TooSmallScreen
+
+        small = self.size.width < MIN_SIZE[0] or self.size.height < MIN_SIZE[1]
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen())
+        elif not small and showing:
+            self.pop_screen()
+
+    # failures ------------------------------------------------------------------------
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker failure ends here, as a notification rather than a crash."""
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, ApiError):
+        if isinstance(error, Unauthorized):
+            self.notify(f"{error} Press F6 to log in again.", title="Not authorized", severity="error", timeout=15)
+        elif isinstance(error, ApiError):
             self.notify(str(error), title="Service", severity="error", timeout=10)
         else:
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
@@ -94,6 +291,10 @@ class QrtApp(App[None]):
             await self.connection.close()
 
 
+def least_busy(backends: Iterable[Backend]) -> Backend:
+    return min(backends, key=lambda b: (b.status != "online", b.queue_length, b.name))
+
+
 def default_connection_factory(profile_name: str | None = None) -> ConnectionFactory:
     """The chosen (or default) profile; with no account configured, the embedded service."""
     from tui.config import data_dir, load_settings
@@ -113,5 +314,5 @@ def default_connection_factory(profile_name: str | None = None) -> ConnectionFac
 
 
 def run_app(profile_name: str | None = None) -> int:
-    QrtApp(default_connection_factory(profile_name)).run()
+    QrtApp(default_connection_factory(profile_name), load_preferences()).run()
     return 0

@@ -55,10 +55,12 @@ class CircuitSummary:
     num_clbits: int
     depth: int
     operations: tuple[tuple[str, int], ...]
+    num_parameters: int = 0
 
     def describe(self) -> str:
         ops = ", ".join(f"{name} x{count}" for name, count in self.operations)
-        return f"{self.num_qubits} qubits, {self.num_clbits} bits, depth {self.depth}: {ops}"
+        params = f", {self.num_parameters} parameters" if self.num_parameters else ""
+        return f"{self.num_qubits} qubits, {self.num_clbits} bits{params}, depth {self.depth}: {ops}"
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,24 @@ class TranspiledCircuit:
     backend: str
     qasm: str
     summary: CircuitSummary
-    physical_qubits: tuple[int, ...]
+    physical_qubits: tuple[int, ...]  # where each virtual qubit ends up, in order
     optimization_level: int
+    width: int = 0  # qubits of the ISA program as the service reads it ($0..$max)
+    layout_method: str = "default"
+
+    def isa_observable(self, pauli: str) -> str:
+        """A Pauli string over the virtual qubits ("ZZ", rightmost is qubit 0), moved to the
+        physical qubits the circuit was laid out on, as the Estimator wants for ISA circuits."""
+        pauli = pauli.strip().upper()
+        if len(pauli) != len(self.physical_qubits) or set(pauli) - set("IXYZ"):
+            raise ValueError(
+                f"'{pauli}' is not a Pauli string over the circuit's {len(self.physical_qubits)} qubits"
+                " (letters I, X, Y, Z; the rightmost is qubit 0)"
+            )
+        letters = ["I"] * self.width
+        for virtual, physical in enumerate(self.physical_qubits):
+            letters[self.width - 1 - physical] = pauli[len(pauli) - 1 - virtual]
+        return "".join(letters)
 
 
 def _problem_from_exception(exc: BaseException) -> QasmProblem:
@@ -114,6 +132,7 @@ def summarize(circuit: QuantumCircuit) -> CircuitSummary:
         num_clbits=circuit.num_clbits,
         depth=circuit.depth(),
         operations=tuple((str(name), int(n)) for name, n in counts.items()),
+        num_parameters=circuit.num_parameters,
     )
 
 
@@ -153,6 +172,7 @@ def transpile_qasm(
     properties: dict[str, Any] | None,
     optimization_level: int = 2,
     seed: int | None = None,
+    layout_method: str = "default",
 ) -> TranspiledCircuit:
     """An ISA circuit for the backend, as OpenQASM 3 ready to submit."""
     circuit = parse_qasm(text)
@@ -161,17 +181,52 @@ def transpile_qasm(
 
     target = _target(backend, configuration, properties)
     manager = generate_preset_pass_manager(
-        optimization_level=optimization_level, target=target, seed_transpiler=seed
+        optimization_level=optimization_level,
+        target=target,
+        seed_transpiler=seed,
+        layout_method=None if layout_method == "default" else layout_method,
     )
     isa = manager.run(circuit)
     layout = isa.layout
     physical = (
         tuple(layout.final_index_layout()) if layout is not None else tuple(range(circuit.num_qubits))
     )
+    qasm = qasm3.dumps(isa)
     return TranspiledCircuit(
         backend=backend,
-        qasm=qasm3.dumps(isa),
+        qasm=qasm,
         summary=summarize(isa),
         physical_qubits=physical,
         optimization_level=optimization_level,
+        width=qasm3.loads(qasm).num_qubits,
+        layout_method=layout_method,
     )
+
+
+LAYOUT_METHODS = ("default", "sabre", "dense", "trivial")
+
+
+def draw_qasm(text: str, width: int = 120) -> str:
+    """A text diagram of the circuit, folded to the given width."""
+    circuit = parse_qasm(text)
+    return str(circuit.draw(output="text", fold=max(40, width), idle_wires=False))
+
+
+def ghz_qasm(num_qubits: int = 3) -> str:
+    lines = ["OPENQASM 3.0;", 'include "stdgates.inc";', f"qubit[{num_qubits}] q;",
+             f"bit[{num_qubits}] c;", "h q[0];"]
+    lines += [f"cx q[{i}], q[{i + 1}];" for i in range(num_qubits - 1)]
+    lines.append("c = measure q;")
+    return "\n".join(lines) + "\n"
+
+
+def random_qasm(num_qubits: int = 3, depth: int = 4, seed: int | None = None) -> str:
+    ensure_qiskit_loaded()
+    from qiskit import qasm3
+    from qiskit.circuit.random import random_circuit
+
+    circuit = random_circuit(num_qubits, depth, max_operands=2, measure=True, seed=seed)
+    return qasm3.dumps(circuit) + "\n"
+
+
+TEMPLATES: dict[str, str] = {"Bell pair": BELL_QASM, "GHZ, 3 qubits": ghz_qasm(3), "GHZ, 5 qubits": ghz_qasm(5)}

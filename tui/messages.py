@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from tui.api.models import Backend
+    from tui.api.models import Backend, Job, Session
     from tui.circuits import CircuitSummary, QasmProblem, TranspiledCircuit
     from tui.connection import Connection
     from tui.monitor import JobsSnapshot
-    from tui.results import RegisterCounts
+    from tui.job_details import JobDetails
+    from tui.results import PubValues, RegisterCounts
 
 
 @dataclass
@@ -47,6 +48,8 @@ class CircuitTranspiled(Message):
 class JobSubmitted(Message):
     job_id: str
     backend: str
+    session_id: str | None = None
+    what: str = ""
 
 
 @dataclass
@@ -63,3 +66,30 @@ class JobsRefreshFailed(Message):
 class ResultsLoaded(Message):
     job_id: str
     tables: list[RegisterCounts]
+
+
+@dataclass
+class CircuitDrawn(Message):
+    text: str
+    diagram: str
+
+
+@dataclass
+class OlderJobsLoaded(Message):
+    jobs: tuple[Job, ...]
+    exhausted: bool
+
+
+@dataclass
+class JobDetailLoaded(Message):
+    job_id: str
+    details: JobDetails
+    logs: str
+    counts: list[RegisterCounts]
+    values: list[PubValues]
+    failure: str | None
+
+
+@dataclass
+class SessionsLoaded(Message):
+    sessions: tuple[Session, ...]

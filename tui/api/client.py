@@ -21,10 +21,9 @@ import httpx
 from tui import __version__
 from tui.api.auth import Authenticator
 from tui.api.errors import ApiError, RateLimited, Unauthorized, Unavailable, error_from_response
-from tui.api.models import Backend, Job, JobPage
+from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage
 
 API_VERSION = "2026-04-15"
-SUBMISSION_TAG_PREFIX = "qrt-submission:"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 524})
 
 
@@ -221,6 +220,10 @@ class RuntimeClient:
 
     async def job(self, job_id: str) -> Job:
         return Job.from_api(await self._get_json(f"/jobs/{job_id}", exclude_params="true"))
+
+    async def job_document(self, job_id: str) -> dict[str, Any]:
+        """The job as the service returns it, parameters included (for the detail view)."""
+        return await self._get_json(f"/jobs/{job_id}")
 
     async def job_results(self, job_id: str) -> Any:
         """The result body: JSON for completed jobs, text for failed ones, None if not ready."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+SUBMISSION_TAG_PREFIX = "qrt-submission:"  # the client's per-submission tag, hidden in tables
 FINAL_JOB_STATUSES = frozenset({"Completed", "Failed", "Cancelled", "Cancelled - Ran too long"})
 
 
@@ -53,6 +54,11 @@ class Backend:
         )
 
 
+def _usage_seconds(usage: Any) -> float | None:
+    value = usage.get("qpu_charge_time_seconds") if isinstance(usage, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -63,10 +69,15 @@ class Job:
     reason: str = ""
     session_id: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    usage_seconds: float | None = None
 
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_JOB_STATUSES
+
+    @property
+    def user_tags(self) -> tuple[str, ...]:
+        return tuple(tag for tag in self.tags if not tag.startswith(SUBMISSION_TAG_PREFIX))
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Job:
@@ -81,6 +92,7 @@ class Job:
             reason=str(state.get("reason") or ""),
             session_id=data.get("session_id") or None,
             tags=tuple(data.get("tags") or ()),
+            usage_seconds=_usage_seconds(data.get("usage")),
         )
 
 

@@ -1,0 +1,30 @@
+"""AreaScreen: the frame every top-level area shares (top bar, body, footer)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from screens.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from tui.app import QrtApp
+
+
+class AreaScreen(Screen[None]):
+    AREA = ""
+
+    @property
+    def qrt(self) -> QrtApp:
+        return cast("QrtApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.AREA)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError

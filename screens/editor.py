@@ -1,0 +1,381 @@
+"""EditorScreen (F3): write or load OpenQASM, check it as you type, see its diagram,
+transpile it for the picked backend and submit it; the last job's counts appear beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Static, TextArea
+
+from screens.area import AreaScreen
+from screens.widgets.counts_table import CountsTable
+from screens.widgets.pick_modal import PathModal, PickModal
+from screens.widgets.qasm_editor import QasmEditor
+from screens.widgets.submit_modal import SubmitModal
+from tui import circuits
+from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
+from tui.results import sampler_counts
+from tui.submission import SubmitRequest, primitive_params
+
+VALIDATION_DELAY = 0.4
+RANDOM_TEMPLATE = "random"
+OPTIMIZATION_LEVELS = (0, 1, 2, 3)
+
+
+class EditorScreen(AreaScreen):
+    AREA = "Editor"
+    BINDINGS = [
+        Binding("ctrl+t", "transpile", "Transpile", id="editor.transpile"),
+        Binding("ctrl+r", "submit", "Submit", id="editor.submit"),
+        Binding("ctrl+l", "transpile_options", "Layout/level", id="editor.transpile-options"),
+        Binding("ctrl+n", "template", "Template", id="editor.template"),
+        Binding("ctrl+o", "open_file", "Open", id="editor.open"),
+        Binding("ctrl+s", "save_file", "Save", id="editor.save"),
+        Binding("ctrl+g", "toggle_diagram", "Diagram", id="editor.diagram"),
+        Binding("f7", "external_editor", "$EDITOR", id="editor.external"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path: Path | None = None
+        self.transpiled: circuits.TranspiledCircuit | None = None
+        self.transpiled_source: str | None = None
+        self.optimization_level = 2
+        self.layout_method = "default"
+        self.last_request: SubmitRequest | None = None
+        self.shown_job_id: str | None = None
+        self.show_isa = False
+        self._validation_timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="editor-panes"):
+            with Vertical(id="editor-left"):
+                yield QasmEditor(circuits.BELL_QASM, id="editor")
+                yield Static("", id="editor-status")
+            with Vertical(id="editor-right"):
+                with VerticalScroll(id="diagram-box"):
+                    yield Static("", id="diagram")
+                yield CountsTable(id="counts")
+
+    def on_mount(self) -> None:
+        self.query_one("#editor").border_title = "OpenQASM · untitled"
+        self.query_one("#diagram-box").border_title = "Circuit"
+        self.query_one("#counts").border_title = "Last job"
+        self.watch(self.qrt, "selected_backend", lambda _: self._show_target())
+        self.watch(self.qrt, "jobs_snapshot", lambda _: self._follow_shown_job())
+        self.query_one(QasmEditor).focus()
+        self.check_circuit(circuits.BELL_QASM)
+
+    @property
+    def source(self) -> str:
+        return self.query_one(QasmEditor).text
+
+    def _show_target(self) -> None:
+        backend = self.qrt.selected_backend or "no backend yet (F2)"
+        layout = "" if self.layout_method == "default" else f", {self.layout_method} layout"
+        self.query_one("#editor-status").border_title = (
+            f"for {backend} · optimization {self.optimization_level}{layout}"
+        )
+
+    # checking and drawing ------------------------------------------------------------
+
+    @on(TextArea.Changed, "#editor")
+    def editor_changed(self, event: TextArea.Changed) -> None:
+        if self._validation_timer is not None:
+            self._validation_timer.stop()
+        text = event.text_area.text
+        self._validation_timer = self.set_timer(VALIDATION_DELAY, lambda: self.check_circuit(text))
+
+    @work(exclusive=True, group="check", thread=True, exit_on_error=False)
+    def check_circuit(self, text: str) -> None:
+        try:
+            summary = circuits.check_qasm(text)
+            diagram = circuits.draw_qasm(text)
+        except circuits.QasmError as exc:
+            self.post_message(QasmChecked(text, None, exc.problem))
+        else:
+            self.post_message(QasmChecked(text, summary, None))
+            self.post_message(CircuitDrawn(text, diagram))
+
+    def on_qasm_checked(self, message: QasmChecked) -> None:
+        if message.text != self.source:
+            return
+        if message.problem is not None:
+            self._set_status(f"✗ {message.problem}", "error")
+            editor = self.query_one(QasmEditor)
+            editor.border_subtitle = f"error on line {message.problem.line}" if message.problem.line else "error"
+        elif message.summary is not None:
+            self._set_status(f"✓ {message.summary.describe()}", "ok")
+            self.query_one(QasmEditor).border_subtitle = ""
+
+    def on_circuit_drawn(self, message: CircuitDrawn) -> None:
+        if message.text == self.source and not self.show_isa:
+            self.query_one("#diagram", Static).update(message.diagram)
+            self.query_one("#diagram-box").border_title = "Circuit"
+
+    def action_toggle_diagram(self) -> None:
+        """Switch the diagram between the source circuit and the transpiled ISA circuit."""
+        if self.transpiled is None:
+            self.notify("Transpile first (Ctrl+T) to see the ISA circuit.", timeout=3)
+            return
+        self.show_isa = not self.show_isa
+        if self.show_isa:
+            self.draw_isa(self.transpiled)
+        else:
+            self.check_circuit(self.source)
+
+    @work(exclusive=True, group="draw", thread=True, exit_on_error=False)
+    def draw_isa(self, transpiled: circuits.TranspiledCircuit) -> None:
+        diagram = circuits.draw_qasm(transpiled.qasm)
+        self.app.call_from_thread(self._show_isa_diagram, transpiled, diagram)
+
+    def _show_isa_diagram(self, transpiled: circuits.TranspiledCircuit, diagram: str) -> None:
+        self.query_one("#diagram", Static).update(diagram)
+        self.query_one("#diagram-box").border_title = f"ISA circuit · {transpiled.backend}"
+
+    # transpiling ---------------------------------------------------------------------
+
+    def _backend_or_warn(self) -> str | None:
+        backend = self.qrt.selected_backend
+        if backend is None:
+            self.notify("Pick a backend first (F2, then Enter).", severity="warning")
+        return backend
+
+    def action_transpile(self) -> None:
+        backend = self._backend_or_warn()
+        if backend is not None:
+            self._set_status(f"Transpiling for {backend}…")
+            self.transpile_circuit(self.source, backend, then_submit=False)
+
+    def action_transpile_options(self) -> None:
+        choices = [
+            (f"optimization level {level}, {layout} layout", f"{level}:{layout}")
+            for level in OPTIMIZATION_LEVELS
+            for layout in circuits.LAYOUT_METHODS
+        ]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                level, layout = value.split(":")
+                self.optimization_level, self.layout_method = int(level), layout
+                self._show_target()
+
+        self.app.push_screen(PickModal("Transpile with", choices), chosen)
+
+    def _is_current(self, transpiled: circuits.TranspiledCircuit | None) -> bool:
+        return (
+            transpiled is not None
+            and self.transpiled_source == self.source
+            and transpiled.backend == self.qrt.selected_backend
+            and transpiled.optimization_level == self.optimization_level
+            and transpiled.layout_method == self.layout_method
+        )
+
+    @work(exclusive=True, group="transpile", exit_on_error=False)
+    async def transpile_circuit(self, source: str, backend: str, then_submit: bool) -> None:
+        client = self.qrt.require_client()
+        try:
+            configuration, properties = await asyncio.gather(
+                client.backend_configuration(backend), client.backend_properties(backend)
+            )
+            transpiled = await asyncio.to_thread(
+                circuits.transpile_qasm, source, backend, configuration, properties,
+                self.optimization_level, None, self.layout_method,
+            )
+        except circuits.QasmError as exc:
+            self._set_status(f"✗ {exc.problem}", "error")
+            self.notify(f"The circuit does not parse: {exc.problem}", severity="error")
+            return
+        self.post_message(CircuitTranspiled(source, transpiled))
+        if then_submit:
+            self.app.call_later(self.ask_how_to_submit, transpiled)
+
+    def on_circuit_transpiled(self, message: CircuitTranspiled) -> None:
+        self.transpiled = message.transpiled
+        self.transpiled_source = message.source
+        t = message.transpiled
+        qubits = ", ".join(str(q) for q in t.physical_qubits)
+        self._set_status(
+            f"✓ ISA for {t.backend} on qubits {qubits}: depth {t.summary.depth}, "
+            f"{sum(n for _, n in t.summary.operations)} operations", "ok"
+        )
+        if self.show_isa:
+            self.draw_isa(t)
+
+    # submitting ----------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        backend = self._backend_or_warn()
+        if backend is None:
+            return
+        if self._is_current(self.transpiled):
+            assert self.transpiled is not None
+            self.ask_how_to_submit(self.transpiled)
+        else:
+            self._set_status(f"Transpiling for {backend}, then submitting…")
+            self.transpile_circuit(self.source, backend, then_submit=True)
+
+    def ask_how_to_submit(self, transpiled: circuits.TranspiledCircuit) -> None:
+        open_sessions = [(s.id, s.mode) for s in self.qrt.open_sessions_on(transpiled.backend)]
+
+        def chosen(request: SubmitRequest | None) -> None:
+            if request is not None:
+                self.last_request = request
+                self._set_status(f"Submitting: {request.describe()}…")
+                self.submit_circuit(transpiled, request)
+
+        self.app.push_screen(
+            SubmitModal(
+                transpiled.backend,
+                num_qubits=len(transpiled.physical_qubits),
+                num_parameters=transpiled.summary.num_parameters,
+                open_sessions=open_sessions,
+                last=self.last_request,
+            ),
+            chosen,
+        )
+
+    @work(exclusive=True, group="submit", exit_on_error=False)
+    async def submit_circuit(self, transpiled: circuits.TranspiledCircuit, request: SubmitRequest) -> None:
+        client = self.qrt.require_client()
+        params = await asyncio.to_thread(primitive_params, request, transpiled)
+        session_id = request.session_id
+        if request.mode in ("session", "batch"):
+            session = await client.create_session(
+                transpiled.backend, "dedicated" if request.mode == "session" else "batch"
+            )
+            session_id = session.id
+            self.qrt.remember_session(session)
+        job_id = await client.submit_job(request.primitive, transpiled.backend, params, session_id=session_id)
+        self.post_message(JobSubmitted(job_id, transpiled.backend, session_id, request.describe()))
+
+    def on_job_submitted(self, message: JobSubmitted) -> None:
+        self.shown_job_id = message.job_id
+        self.qrt.watch_job(message.job_id)
+        counts = self.query_one(CountsTable)
+        counts.clear(columns=True)
+        counts.border_title = f"Last job · {message.job_id} · queued"
+        self._set_status(f"Submitted job {message.job_id} to {message.backend}: {message.what}", "ok")
+        self.notify(f"Job {message.job_id} submitted to {message.backend}.", timeout=4)
+
+    def _follow_shown_job(self) -> None:
+        snapshot = self.qrt.jobs_snapshot
+        if snapshot is None or self.shown_job_id is None:
+            return
+        job = next((j for j in snapshot.jobs if j.id == self.shown_job_id), None)
+        if job is None:
+            return
+        counts = self.query_one(CountsTable)
+        if job.status == "Completed" and not counts.row_count:
+            self.load_results(job.id, job.program)
+        elif job.status != "Completed":
+            reason = f": {job.reason}" if job.is_final and job.reason else ""
+            counts.border_title = f"Last job · {job.id} · {job.status.lower()}{reason}"
+
+    @work(exclusive=True, group="results", exit_on_error=False)
+    async def load_results(self, job_id: str, program: str) -> None:
+        body = await self.qrt.require_client().job_results(job_id)
+        if not isinstance(body, dict):
+            return
+        if program == "estimator":
+            self.query_one(CountsTable).border_title = f"Last job · {job_id} · done: F4, Enter for values"
+            return
+        tables = await asyncio.to_thread(sampler_counts, body)
+        self.post_message(ResultsLoaded(job_id, tables))
+
+    def on_results_loaded(self, message: ResultsLoaded) -> None:
+        if message.job_id != self.shown_job_id:
+            return
+        counts = self.query_one(CountsTable)
+        counts.show_counts(message.tables)
+        shots = sum(table.shots for table in message.tables if table.pub_index == 0)
+        counts.border_title = f"Last job · {message.job_id} · {shots} shots"
+
+    # files and templates -------------------------------------------------------------
+
+    def _load_text(self, text: str, path: Path | None) -> None:
+        self.path = path
+        editor = self.query_one(QasmEditor)
+        editor.load_text(text)
+        editor.border_title = f"OpenQASM · {path.name if path else 'untitled'}"
+        self.check_circuit(text)
+
+    def action_template(self) -> None:
+        choices = [(name, name) for name in circuits.TEMPLATES]
+        choices.append(("Random circuit, 3 qubits, depth 4", RANDOM_TEMPLATE))
+
+        def chosen(name: str | None) -> None:
+            if name == RANDOM_TEMPLATE:
+                self.load_random_template()
+            elif name:
+                self._load_text(circuits.TEMPLATES[name], None)
+
+        self.app.push_screen(PickModal("Start from a template", choices), chosen)
+
+    @work(exclusive=True, group="template", thread=True, exit_on_error=False)
+    def load_random_template(self) -> None:
+        text = circuits.random_qasm()
+        self.app.call_from_thread(self._load_text, text, None)
+
+    def action_open_file(self) -> None:
+        def chosen(path_text: str | None) -> None:
+            if not path_text:
+                return
+            path = Path(path_text).expanduser()
+            try:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                self.notify(f"Cannot open {path}: {exc}", severity="error")
+                return
+            self._load_text(text, path)
+
+        self.app.push_screen(PathModal("Open an OpenQASM file", str(self.path or "")), chosen)
+
+    def action_save_file(self) -> None:
+        def chosen(path_text: str | None) -> None:
+            if not path_text:
+                return
+            path = Path(path_text).expanduser()
+            try:
+                path.write_text(self.source)
+            except OSError as exc:
+                self.notify(f"Cannot save {path}: {exc}", severity="error")
+                return
+            self.path = path
+            self.query_one(QasmEditor).border_title = f"OpenQASM · {path.name}"
+            self.notify(f"Saved {path}.", timeout=3)
+
+        self.app.push_screen(PathModal("Save as", str(self.path or "circuit.qasm")), chosen)
+
+    def action_external_editor(self) -> None:
+        """Edit in $EDITOR (vi if unset) and come back to the edited text."""
+        command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+        with tempfile.NamedTemporaryFile("w", suffix=".qasm", delete=False) as handle:
+            handle.write(self.source)
+            scratch = Path(handle.name)
+        try:
+            with self.app.suspend():
+                subprocess.run([*command, str(scratch)], check=False)
+            self._load_text(scratch.read_text(), self.path)
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.notify(f"Cannot run {command[0]}: {exc}", severity="error")
+        finally:
+            scratch.unlink(missing_ok=True)
+
+    # helpers -------------------------------------------------------------------------
+
+    def _set_status(self, text: str, kind: str = "") -> None:
+        status = self.query_one("#editor-status", Static)
+        status.update(text)
+        status.set_classes(kind)

@@ -1,0 +1,191 @@
+"""JobDetailScreen: one job in full. Results first (counts per pub and register, or
+Estimator values), then a histogram, the timeline and parameters, and the logs.
+
+Everything is fetched once by one worker; a job still running is re-fetched when the
+poller sees it finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from screens.area import AreaScreen
+from screens.widgets.counts_table import CountsTable
+from screens.widgets.histogram import Histogram
+from screens.widgets.pick_modal import PathModal
+from tui.api.models import Job
+from tui.job_details import JobDetails, job_details
+from tui.messages import JobDetailLoaded
+from tui.results import (
+    PubValues,
+    RegisterCounts,
+    counts_to_csv,
+    counts_to_json,
+    estimator_values,
+    sampler_counts,
+    values_to_csv,
+    values_to_json,
+)
+
+
+class JobDetailScreen(AreaScreen):
+    AREA = "Jobs"
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="job.back"),
+        Binding("e", "export", "Export", id="job.export"),
+        Binding("y", "copy", "Copy", id="job.copy"),
+        Binding("r", "reload", "Reload", id="job.reload"),
+        Binding("1", "tab('results')", "Results", id="job.tab-results"),
+        Binding("2", "tab('histogram')", "Histogram", id="job.tab-histogram"),
+        Binding("3", "tab('details')", "Details", id="job.tab-details"),
+        Binding("4", "tab('logs')", "Logs", id="job.tab-logs"),
+    ]
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+        self.counts: list[RegisterCounts] = []
+        self.values: list[PubValues] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self._headline(), id="job-headline")
+        with TabbedContent(initial="results", id="job-tabs"):
+            with TabPane("Results", id="results"):
+                yield CountsTable(id="job-counts")
+                yield DataTable(id="job-values", classes="hidden")
+            with TabPane("Histogram", id="histogram"):
+                with VerticalScroll():
+                    yield Histogram(id="job-histogram")
+            with TabPane("Details", id="details"):
+                with VerticalScroll():
+                    yield Static("Loading…", id="job-summary")
+            with TabPane("Logs", id="logs"):
+                with VerticalScroll():
+                    yield Static("Loading…", id="job-logs", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.qrt, "jobs_snapshot", lambda _: self._follow())
+        self.load_job()
+
+    def _headline(self) -> Text:
+        job = self.job
+        line = Text(f" {job.id} ", style="bold reverse")
+        line.append(f"  {job.program} on {job.backend}  ")
+        line.append(job.status, style="bold")
+        if job.session_id:
+            line.append(f"  session {job.session_id}")
+        return line
+
+    def _follow(self) -> None:
+        snapshot = self.qrt.jobs_snapshot
+        fresh = next((job for job in snapshot.jobs if job.id == self.job.id), None) if snapshot else None
+        if fresh is not None and fresh.status != self.job.status:
+            self.job = fresh
+            self.query_one("#job-headline", Static).update(self._headline())
+            if fresh.is_final:
+                self.load_job()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_reload(self) -> None:
+        self.load_job()
+
+    @work(exclusive=True, group="job-detail", exit_on_error=False)
+    async def load_job(self) -> None:
+        client = self.qrt.require_client()
+        document, metrics, logs = await asyncio.gather(
+            client.job_document(self.job.id), client.job_metrics(self.job.id), client.job_logs(self.job.id)
+        )
+        body: Any = await client.job_results(self.job.id) if self.job.status == "Completed" else None
+        counts: list[RegisterCounts] = []
+        values: list[PubValues] = []
+        if isinstance(body, dict):
+            if self.job.program == "estimator":
+                values = await asyncio.to_thread(estimator_values, body)
+            else:
+                counts = await asyncio.to_thread(sampler_counts, body)
+        failure = body if isinstance(body, str) else None
+        self.post_message(JobDetailLoaded(self.job.id, job_details(document, metrics), logs, counts, values, failure))
+
+    def on_job_detail_loaded(self, message: JobDetailLoaded) -> None:
+        self.counts, self.values = message.counts, message.values
+        self._show_details(message.details, message.failure)
+        self.query_one("#job-logs", Static).update(message.logs or "(no log lines)")
+        counts_table = self.query_one(CountsTable)
+        values_table = self.query_one("#job-values", DataTable)
+        counts_table.display = not message.values
+        values_table.display = bool(message.values)
+        if message.counts:
+            counts_table.show_counts(message.counts)
+            self.query_one(Histogram).show(message.counts, max(40, self.size.width - 6))
+        elif message.values:
+            self._show_values(values_table, message.values)
+            self.query_one(Histogram).update("Estimator job: see the values under Results.")
+        else:
+            waiting = message.failure or f"No results: the job is {self.job.status.lower()}."
+            counts_table.clear(columns=True)
+            self.query_one(Histogram).update(waiting)
+            counts_table.border_title = waiting[:200]
+
+    def _show_details(self, details: JobDetails, failure: str | None) -> None:
+        width = max(len(label) for label, _ in details.summary)
+        lines = [f"[b]{label:<{width}}[/b]  {value}" for label, value in details.summary]
+        if details.usage_seconds is not None:
+            lines.append(f"[b]{'Usage':<{width}}[/b]  {details.usage_seconds:g} s")
+        lines += ["", "[b]Timeline[/b]", *details.timeline_lines()]
+        if failure:
+            lines += ["", "[b]Failure[/b]", failure[:2000]]
+        self.query_one("#job-summary", Static).update("\n".join(lines))
+
+    @staticmethod
+    def _show_values(table: DataTable[Any], values: list[PubValues]) -> None:
+        table.clear(columns=True)
+        table.cursor_type = "row"
+        table.add_columns("Pub", "Index", "Value", "Std")
+        for pub in values:
+            for index, value, std in zip(pub.indices(), pub.values, pub.stds):
+                table.add_row(str(pub.pub_index), str(index or "()"),
+                              Text(f"{value:+.5f}", justify="right"), Text(f"{std:.5f}", justify="right"))
+
+    # export and copy -----------------------------------------------------------------
+
+    def _export_text(self, as_json: bool) -> str | None:
+        if self.values:
+            return values_to_json(self.values) if as_json else values_to_csv(self.values)
+        if self.counts:
+            return counts_to_json(self.counts) if as_json else counts_to_csv(self.counts)
+        return None
+
+    def action_export(self) -> None:
+        if self._export_text(False) is None:
+            self.notify("Nothing to export yet.", severity="warning", timeout=3)
+            return
+
+        def chosen(path_text: str | None) -> None:
+            if not path_text:
+                return
+            path = Path(path_text).expanduser()
+            text = self._export_text(path.suffix.lower() == ".json")
+            try:
+                path.write_text(text or "")
+            except OSError as exc:
+                self.notify(f"Cannot write {path}: {exc}", severity="error")
+                return
+            self.notify(f"Exported to {path}.", timeout=4)
+
+        self.app.push_screen(PathModal("Export results (.csv or .json)", f"{self.job.id}.csv"), chosen)
+
+    def action_copy(self) -> None:
+        text = self._export_text(False)
+        self.app.copy_to_clipboard(text or self.job.id)
+        self.notify("Copied the results as CSV." if text else f"Copied {self.job.id}.", timeout=3)

@@ -1,0 +1,208 @@
+"""JobsScreen (F4): the live list of jobs. Filter, sort, pause, set the refresh interval,
+cancel or delete with confirmation, copy an id, open a job (Enter).
+
+Rows come from the app's poller (one list request per cycle); older pages are fetched
+only when asked for (m).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input
+
+from screens.area import AreaScreen
+from screens.widgets.confirm_modal import ConfirmModal
+from screens.widgets.jobs_table import JobsTable
+from tui.api.models import Job
+from tui.job_filter import parse_job_filter
+from tui.messages import OlderJobsLoaded
+
+SORTS = ("newest", "status", "backend")
+STATUS_ORDER = {"Running": 0, "Queued": 1, "Failed": 2, "Cancelled": 3, "Completed": 4}
+OLDER_PAGE = 100
+
+
+class JobsScreen(AreaScreen):
+    AREA = "Jobs"
+    BINDINGS = [
+        Binding("enter", "open_job", "Open", id="jobs.open"),
+        Binding("slash", "filter", "Filter", id="jobs.filter"),
+        Binding("s", "sort", "Sort", id="jobs.sort"),
+        Binding("p", "pause", "Pause", id="jobs.pause"),
+        Binding("plus,equals_sign", "interval(1)", "Slower", id="jobs.slower"),
+        Binding("minus", "interval(-1)", "Faster", id="jobs.faster"),
+        Binding("r", "refresh", "Refresh", id="jobs.refresh"),
+        Binding("c", "cancel_job", "Cancel job", id="jobs.cancel"),
+        Binding("x,delete", "delete_job", "Delete job", id="jobs.delete"),
+        Binding("y", "copy_id", "Copy id", id="jobs.copy"),
+        Binding("m", "older", "More", id="jobs.more"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear-filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort_index = 0
+        self.older_jobs: tuple[Job, ...] = ()
+        self.older_exhausted = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="filter: status:failed backend:ibm_fez session:… tag:… words",
+                    id="jobs-filter", classes="hidden")
+        yield JobsTable(id="jobs")
+
+    def on_mount(self) -> None:
+        self.watch(self.qrt, "jobs_snapshot", lambda _: self.show_jobs())
+        self.watch(self.qrt, "jobs_stale_since", lambda _: self.show_jobs())
+        self.watch(self.qrt, "polling_paused", lambda _: self.show_jobs())
+        self.query_one(JobsTable).focus()
+
+    def all_jobs(self) -> list[Job]:
+        snapshot = self.qrt.jobs_snapshot
+        recent = list(snapshot.jobs) if snapshot else []
+        seen = {job.id for job in recent}
+        return recent + [job for job in self.older_jobs if job.id not in seen]
+
+    def show_jobs(self) -> None:
+        jobs = self.all_jobs()
+        job_filter = parse_job_filter(self.query_one("#jobs-filter", Input).value)
+        shown = [job for job in jobs if job_filter.matches(job)]
+        sort = SORTS[self.sort_index]
+        if sort == "status":
+            shown.sort(key=lambda job: STATUS_ORDER.get(job.status, 5))
+        elif sort == "backend":
+            shown.sort(key=lambda job: job.backend)
+        table = self.query_one(JobsTable)
+        table.reconcile(shown)
+        table.border_title = self._title(len(shown), len(jobs))
+        table.set_class(self.qrt.jobs_stale_since is not None, "stale")
+
+    def _title(self, shown: int, loaded: int) -> str:
+        snapshot = self.qrt.jobs_snapshot
+        total = snapshot.total if snapshot else 0
+        parts = [f"Jobs · {shown} shown of {loaded} loaded, {total} on the service", f"sorted by {SORTS[self.sort_index]}"]
+        stale = self.qrt.jobs_stale_since
+        monitor = self.qrt.monitor
+        if stale is not None:
+            parts.append(f"STALE since {stale.astimezone():%H:%M:%S}, retrying")
+        elif self.qrt.polling_paused:
+            parts.append("paused (p)")
+        elif snapshot is not None:
+            parts.append(f"updated {snapshot.fetched_at.astimezone():%H:%M:%S}")
+        if monitor is not None:
+            parts.append(f"every {monitor.intervals.active:g}s while active")
+        return " · ".join(parts)
+
+    # actions ---------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#jobs-filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#jobs-filter", Input)
+        box.value = ""
+        box.add_class("hidden")
+        self.query_one(JobsTable).focus()
+
+    @on(Input.Changed, "#jobs-filter")
+    def filter_changed(self) -> None:
+        self.show_jobs()
+
+    @on(Input.Submitted, "#jobs-filter")
+    def filter_done(self) -> None:
+        self.query_one(JobsTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.show_jobs()
+
+    def action_pause(self) -> None:
+        self.qrt.polling_paused = not self.qrt.polling_paused
+        self.notify("Polling paused." if self.qrt.polling_paused else "Polling resumed.", timeout=2)
+
+    def action_interval(self, step: int) -> None:
+        monitor = self.qrt.monitor
+        if monitor is None:
+            return
+        seconds = self.qrt.set_poll_interval(monitor.intervals.active * (2 if step > 0 else 0.5))
+        self.notify(f"Active jobs are polled every {seconds:g} s.", timeout=2)
+        self.show_jobs()
+
+    def action_refresh(self) -> None:
+        self.qrt.poll_jobs()
+
+    def _selected(self) -> Job | None:
+        job_id = self.query_one(JobsTable).selected_job_id
+        return next((job for job in self.all_jobs() if job.id == job_id), None)
+
+    @on(DataTable.RowSelected, "#jobs")
+    def action_open_job(self) -> None:
+        from screens.job_detail import JobDetailScreen
+
+        job = self._selected()
+        if job is not None:
+            self.app.push_screen(JobDetailScreen(job))
+
+    def action_copy_id(self) -> None:
+        job = self._selected()
+        if job is not None:
+            self.app.copy_to_clipboard(job.id)
+            self.notify(f"Copied {job.id} (OSC 52: works over SSH where the terminal allows it).", timeout=3)
+
+    def action_cancel_job(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+        if job.is_final:
+            self.notify(f"Job {job.id} is already {job.status.lower()}.", severity="warning", timeout=3)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_job(job.id, "cancel")
+
+        self.app.push_screen(ConfirmModal(f"Cancel job {job.id} on {job.backend}?"), answered)
+
+    def action_delete_job(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_job(job.id, "delete")
+
+        self.app.push_screen(
+            ConfirmModal(f"Delete job {job.id} and its results from the service? This cannot be undone."),
+            answered,
+        )
+
+    @work(group="job-change", exit_on_error=False)
+    async def change_job(self, job_id: str, change: str) -> None:
+        client = self.qrt.require_client()
+        if change == "cancel":
+            await client.cancel_job(job_id)
+            self.notify(f"Cancel requested for {job_id}.", timeout=3)
+        else:
+            await client.delete_job(job_id)
+            self.older_jobs = tuple(job for job in self.older_jobs if job.id != job_id)
+            self.notify(f"Deleted {job_id}.", timeout=3)
+        self.qrt.poll_jobs()
+
+    @work(exclusive=True, group="older-jobs", exit_on_error=False)
+    async def action_older(self) -> None:
+        if self.older_exhausted:
+            self.notify("All jobs are loaded.", timeout=2)
+            return
+        client = self.qrt.require_client()
+        offset = len(self.all_jobs())
+        page = await client.jobs(limit=OLDER_PAGE, offset=offset)
+        self.post_message(OlderJobsLoaded(page.jobs, exhausted=offset + len(page.jobs) >= page.count))
+
+    def on_older_jobs_loaded(self, message: OlderJobsLoaded) -> None:
+        self.older_jobs += message.jobs
+        self.older_exhausted = message.exhausted
+        self.show_jobs()

@@ -1,0 +1,189 @@
+"""SessionsScreen (F5): the sessions and batches qrt knows of (made here, or seen on
+jobs), their state and TTLs, their jobs; open one, stop it taking jobs, or cancel it.
+
+IBM's API has no list of sessions, so the list is built from the jobs and from what
+this app created, and each is refreshed with one GET while this screen is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import DataTable, Static
+
+from screens.area import AreaScreen
+from screens.widgets.confirm_modal import ConfirmModal
+from screens.widgets.pick_modal import PickModal
+from tui.api.errors import NotFound
+from tui.api.models import Session
+from tui.messages import SessionsLoaded
+
+REFRESH_SECONDS = 5.0
+MAX_TRACKED = 30
+STATE_STYLES = {"open": "yellow", "active": "cyan", "inactive": "blue", "closed": "dim"}
+
+
+def _ttl(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class SessionsScreen(AreaScreen):
+    AREA = "Sessions"
+    BINDINGS = [
+        Binding("n", "new_session", "New", id="sessions.new"),
+        Binding("a", "stop_accepting", "Stop accepting", id="sessions.stop-accepting"),
+        Binding("c", "cancel_session", "Cancel", id="sessions.cancel"),
+        Binding("r", "refresh", "Refresh", id="sessions.refresh"),
+        Binding("y", "copy_id", "Copy id", id="sessions.copy"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="sessions")
+        yield Static("", id="session-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.cursor_type = "row"
+        for key, label in (("state", "State"), ("id", "Session"), ("mode", "Mode"), ("backend", "Backend"),
+                           ("accepting", "Accepting"), ("ttl", "Max TTL"), ("jobs", "Jobs")):
+            table.add_column(label, key=key)
+        table.border_title = "Sessions and batches"
+        self.watch(self.qrt, "sessions", lambda _: self.show_sessions())
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_sessions()
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    def known_ids(self) -> list[str]:
+        ids = list(self.qrt.sessions)
+        snapshot = self.qrt.jobs_snapshot
+        for job in snapshot.jobs if snapshot else ():
+            if job.session_id and job.session_id not in ids:
+                ids.append(job.session_id)
+        return ids[-MAX_TRACKED:]
+
+    @work(exclusive=True, group="sessions", exit_on_error=False)
+    async def refresh_sessions(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        client = self.qrt.require_client()
+        found = await asyncio.gather(*(client.session(i) for i in self.known_ids()), return_exceptions=True)
+        sessions = [s for s in found if isinstance(s, Session)]
+        errors = [e for e in found if isinstance(e, BaseException) and not isinstance(e, NotFound)]
+        self.post_message(SessionsLoaded(tuple(sessions)))
+        if errors:
+            raise errors[0]
+        self._timer = self.set_timer(REFRESH_SECONDS, self.refresh_sessions)
+
+    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
+        self.qrt.sessions = {**self.qrt.sessions, **{s.id: s for s in message.sessions}}
+
+    def show_sessions(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        keep = self._selected_id()
+        snapshot = self.qrt.jobs_snapshot
+        jobs_by_session: dict[str, int] = {}
+        for job in snapshot.jobs if snapshot else ():
+            if job.session_id:
+                jobs_by_session[job.session_id] = jobs_by_session.get(job.session_id, 0) + 1
+        table.clear()
+        for session in sorted(self.qrt.sessions.values(), key=lambda s: (s.is_closed, s.id)):
+            table.add_row(
+                Text(session.state, style=STATE_STYLES.get(session.state, "")),
+                session.id, session.mode, session.backend or "—",
+                "yes" if session.accepting_jobs else "no",
+                _ttl(session.max_ttl), str(jobs_by_session.get(session.id, 0)),
+                key=session.id,
+            )
+        if keep in self.qrt.sessions:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self._show_detail()
+
+    def _selected_id(self) -> str | None:
+        table = self.query_one("#sessions", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _show_detail(self) -> None:
+        session = self.qrt.sessions.get(self._selected_id() or "")
+        detail = self.query_one("#session-detail", Static)
+        if session is None:
+            detail.update("No sessions yet. Press n to open one, or submit from the editor (F3) with Run: in a new session.")
+            return
+        snapshot = self.qrt.jobs_snapshot
+        jobs = [job for job in snapshot.jobs if job.session_id == session.id] if snapshot else []
+        job_lines = ", ".join(f"{job.id} {job.status.lower()}" for job in jobs[:6]) or "none yet"
+        started = f"{session.started_at.astimezone():%H:%M:%S}" if session.started_at else "not yet"
+        detail.update(
+            f"[b]{session.id}[/b] · {session.mode} on {session.backend or '—'} · {session.status}\n"
+            f"state {session.state}{' (' + session.state_reason + ')' if session.state_reason else ''}"
+            f" · started {started} · interactive TTL {_ttl(session.interactive_ttl)}"
+            f" · active TTL {_ttl(session.active_ttl)} · max TTL {_ttl(session.max_ttl)}\n"
+            f"jobs: {job_lines}"
+        )
+
+    # actions ---------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.refresh_sessions()
+
+    def action_copy_id(self) -> None:
+        session_id = self._selected_id()
+        if session_id:
+            self.app.copy_to_clipboard(session_id)
+            self.notify(f"Copied {session_id}.", timeout=2)
+
+    def action_new_session(self) -> None:
+        backend = self.qrt.selected_backend
+        if backend is None:
+            self.notify("Pick a backend first (F2, then Enter).", severity="warning")
+            return
+        choices = [(f"Dedicated session on {backend}", "dedicated"), (f"Batch on {backend}", "batch")]
+        self.app.push_screen(PickModal("Open", choices), lambda mode: mode and self.open_session(backend, mode))
+
+    @work(exit_on_error=False)
+    async def open_session(self, backend: str, mode: str) -> None:
+        session = await self.qrt.require_client().create_session(backend, mode)  # type: ignore[arg-type]
+        self.qrt.remember_session(session)
+        self.notify(f"Opened {mode} {session.id} on {backend}; the editor's submit dialog can join it.", timeout=5)
+        self.refresh_sessions()
+
+    def _confirm_then(self, question: str, change: str) -> None:
+        session_id = self._selected_id()
+        if session_id is None:
+            return
+        self.app.push_screen(ConfirmModal(question.format(session_id)),
+                             lambda yes: yes and self.change_session(session_id, change))
+
+    def action_stop_accepting(self) -> None:
+        self._confirm_then("Stop {} accepting new jobs? Queued jobs still run.", "close")
+
+    def action_cancel_session(self) -> None:
+        self._confirm_then("Cancel {}? Running jobs finish; queued jobs will not run.", "cancel")
+
+    @work(exit_on_error=False)
+    async def change_session(self, session_id: str, change: str) -> None:
+        client = self.qrt.require_client()
+        if change == "close":
+            await client.close_session(session_id)
+        else:
+            await client.cancel_session(session_id)
+        self.notify(f"Session {session_id}: {'no longer accepting jobs' if change == 'close' else 'cancelled'}.", timeout=4)
+        self.refresh_sessions()

@@ -1,0 +1,119 @@
+"""SubmitModal: how to run the transpiled circuit (primitive, shots or observables,
+parameters, twirling and dynamical decoupling, alone / in a session / in a batch)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from tui.submission import (
+    SubmitFormError,
+    SubmitRequest,
+    parse_observables,
+    parse_parameter_values,
+    parse_precision,
+    parse_shots,
+)
+
+JOIN_PREFIX = "join:"
+
+
+class SubmitModal(ModalScreen[SubmitRequest | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit", id="submit.confirm"),
+        Binding("escape", "dismiss(None)", "Cancel", id="submit.cancel"),
+    ]
+
+    def __init__(
+        self,
+        backend: str,
+        num_qubits: int,
+        num_parameters: int,
+        open_sessions: list[tuple[str, str]],
+        last: SubmitRequest | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.num_qubits = num_qubits
+        self.num_parameters = num_parameters
+        self.open_sessions = open_sessions  # (id, mode) on this backend, accepting jobs
+        self.last = last or SubmitRequest()
+
+    def compose(self) -> ComposeResult:
+        last = self.last
+        modes = [("alone", "job"), ("in a new session (dedicated)", "session"), ("in a new batch", "batch")]
+        modes += [(f"join {mode} {sid}", f"{JOIN_PREFIX}{sid}") for sid, mode in self.open_sessions]
+        with Vertical(id="submit-box", classes="dialog"):
+            yield Static(f"Submit to [b]{self.backend}[/b]", id="submit-title")
+            with Horizontal(classes="field"):
+                yield Label("Primitive")
+                yield Select([("Sampler", "sampler"), ("Estimator", "estimator")], value=last.primitive,
+                             allow_blank=False, id="submit-primitive")
+            with Horizontal(classes="field sampler-only"):
+                yield Label("Shots")
+                yield Input(str(last.shots), id="submit-shots")
+            with Horizontal(classes="field estimator-only"):
+                yield Label("Observables")
+                yield Input(", ".join(last.observables) or "Z" * self.num_qubits,
+                            placeholder="ZZ, XX (rightmost letter is qubit 0)", id="submit-observables")
+            with Horizontal(classes="field estimator-only"):
+                yield Label("Precision")
+                yield Input("" if last.precision is None else str(last.precision),
+                            placeholder="default 0.015", id="submit-precision")
+            with Horizontal(classes="field"):
+                yield Label("Parameters")
+                yield Input("", placeholder="none" if not self.num_parameters else f"{self.num_parameters} values, e.g. [0.1, …]",
+                            id="submit-parameters", disabled=not self.num_parameters)
+            with Horizontal(classes="field"):
+                yield Label("Run")
+                yield Select(modes, value=last.mode if not last.session_id else f"{JOIN_PREFIX}{last.session_id}",
+                             allow_blank=False, id="submit-mode")
+            with Horizontal(classes="field"):
+                yield Checkbox("Twirling", last.twirling, id="submit-twirling")
+                yield Checkbox("Dynamical decoupling", last.dynamical_decoupling, id="submit-dd")
+            yield Static("", id="submit-error")
+            yield Static("[b]Ctrl+S[/b] submit   [b]Esc[/b] cancel   [b]Tab[/b] next field", id="submit-keys")
+
+    def on_mount(self) -> None:
+        self._show_primitive_fields()
+        self.query_one("#submit-primitive", Select).focus()
+
+    @on(Select.Changed, "#submit-primitive")
+    def _show_primitive_fields(self) -> None:
+        estimator = self.query_one("#submit-primitive", Select).value == "estimator"
+        for widget in self.query(".sampler-only"):
+            widget.display = not estimator
+        for widget in self.query(".estimator-only"):
+            widget.display = estimator
+
+    @on(Input.Submitted)
+    def action_submit(self) -> None:
+        try:
+            request = self._read_form()
+        except SubmitFormError as exc:
+            self.query_one("#submit-error", Static).update(f"✗ {exc}")
+            return
+        self.dismiss(request)
+
+    def _read_form(self) -> SubmitRequest:
+        def text(widget_id: str) -> str:
+            return self.query_one(widget_id, Input).value
+
+        primitive = str(self.query_one("#submit-primitive", Select).value)
+        mode = str(self.query_one("#submit-mode", Select).value)
+        estimator = primitive == "estimator"
+        return SubmitRequest(
+            primitive="estimator" if estimator else "sampler",
+            shots=self.last.shots if estimator else parse_shots(text("#submit-shots")),
+            precision=parse_precision(text("#submit-precision")) if estimator else None,
+            parameter_values=parse_parameter_values(text("#submit-parameters"), self.num_parameters),
+            observables=parse_observables(text("#submit-observables"), self.num_qubits) if estimator else (),
+            twirling=self.query_one("#submit-twirling", Checkbox).value,
+            dynamical_decoupling=self.query_one("#submit-dd", Checkbox).value,
+            mode="job" if mode.startswith(JOIN_PREFIX) else mode,  # type: ignore[arg-type]
+            session_id=mode.removeprefix(JOIN_PREFIX) if mode.startswith(JOIN_PREFIX) else None,
+        )
