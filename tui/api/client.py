@@ -20,8 +20,15 @@ import httpx
 
 from tui import __version__
 from tui.api.auth import Authenticator
-from tui.api.errors import ApiError, RateLimited, Unauthorized, Unavailable, error_from_response
-from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage
+from tui.api.errors import (
+    ApiError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    error_from_response,
+)
+from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
 
 API_VERSION = "2026-04-15"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 524})
@@ -173,12 +180,26 @@ class RuntimeClient:
         session_id: str | None = None,
         tags: Sequence[str] = (),
     ) -> str:
-        params: dict[str, Any] = {"pubs": list(pubs), "version": 2, "options": options or {}}
-        if shots is not None:
-            params["shots"] = shots
-        return await self.submit_job(
-            "sampler", backend, params, session_id=session_id, tags=tags
+        """Pubs are `[qasm, parameter_values?, shots?]`; results come back as plain JSON."""
+        params = _primitive_params(pubs, options, shots=shots)
+        return await self.submit_job("sampler", backend, params, session_id=session_id, tags=tags)
+
+    async def submit_estimator_job(
+        self,
+        backend: str,
+        pubs: Sequence[Any],
+        *,
+        precision: float | None = None,
+        resilience_level: int | None = None,
+        options: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> str:
+        """Pubs are `[qasm, observables, parameter_values?, precision?]` (reference §2.2)."""
+        params = _primitive_params(
+            pubs, options, precision=precision, resilience_level=resilience_level
         )
+        return await self.submit_job("estimator", backend, params, session_id=session_id, tags=tags)
 
     async def jobs(
         self,
@@ -246,3 +267,56 @@ class RuntimeClient:
 
     async def delete_job(self, job_id: str) -> None:
         await self._request("DELETE", f"/jobs/{job_id}")
+
+    async def set_job_tags(self, job_id: str, tags: Sequence[str]) -> None:
+        """Replace the job's tags. qrt's own submission tag is kept, so the job stays findable."""
+        kept = [tag for tag in (await self.job(job_id)).tags if tag.startswith(SUBMISSION_TAG_PREFIX)]
+        await self._request("PUT", f"/jobs/{job_id}/tags", json={"tags": [*tags, *kept]})
+
+    # sessions ------------------------------------------------------------------------
+
+    async def create_session(
+        self, backend: str, mode: SessionMode = "dedicated", *, max_ttl: int | None = None
+    ) -> Session:
+        """Open a session (`dedicated`) or a batch (`batch`); `max_ttl` in seconds.
+
+        Not retried after an ambiguous failure: a second session would be harmless to the
+        jobs but would hold the backend; the caller can simply try again.
+        """
+        body: dict[str, Any] = {"mode": mode, "backend": backend, "instance": self.instance}
+        if max_ttl is not None:
+            body["max_ttl"] = max_ttl
+        response = await self._request("POST", "/sessions", idempotent=False, json=body)
+        return Session.from_api(response.json())
+
+    async def session(self, session_id: str) -> Session:
+        return Session.from_api(await self._get_json(f"/sessions/{session_id}"))
+
+    async def close_session(self, session_id: str) -> None:
+        """Stop accepting jobs; queued and running ones still finish (the client's `close`).
+
+        A session the service no longer knows is already closed, as the official client
+        also treats it.
+        """
+        try:
+            await self._request(
+                "PATCH", f"/sessions/{session_id}", json={"accepting_jobs": False}
+            )
+        except NotFound:
+            pass
+
+    async def cancel_session(self, session_id: str) -> None:
+        """Stop now: running jobs finish, queued ones never run (the client's `cancel`)."""
+        await self._request("DELETE", f"/sessions/{session_id}/close")
+
+    async def usage(self) -> Usage:
+        return Usage.from_api(await self._get_json("/instances/usage"))
+
+
+def _primitive_params(
+    pubs: Sequence[Any], options: dict[str, Any] | None, **top_level: Any
+) -> dict[str, Any]:
+    """A primitive's `params`, asking for plain JSON results (qrt parses them fastest)."""
+    params: dict[str, Any] = {"pubs": list(pubs), "version": 2, "options": options or {}}
+    params.update({key: value for key, value in top_level.items() if value is not None})
+    return params

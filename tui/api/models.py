@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 SUBMISSION_TAG_PREFIX = "qrt-submission:"  # the client's per-submission tag, hidden in tables
 FINAL_JOB_STATUSES = frozenset({"Completed", "Failed", "Cancelled", "Cancelled - Ran too long"})
@@ -100,3 +100,91 @@ class Job:
 class JobPage:
     jobs: tuple[Job, ...]
     count: int
+
+
+SessionMode = Literal["dedicated", "batch"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session (mode `dedicated`) or batch (mode `batch`), as GET /sessions/{id} says."""
+
+    id: str
+    mode: str
+    state: str
+    backend: str = ""
+    accepting_jobs: bool = True
+    state_reason: str = ""
+    max_ttl: int | None = None
+    interactive_ttl: int | None = None
+    active_ttl: int | None = None
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    elapsed_seconds: float | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == "closed"
+
+    @property
+    def status(self) -> str:
+        """The wording of the official client's `Session.status()`, for familiarity."""
+        if self.state in ("open", "inactive"):
+            return "Pending"
+        if self.state == "pending_inactive" or (self.state == "active" and self.accepting_jobs):
+            return "In progress, accepting new jobs"
+        if self.state in ("active", "pending_closed"):
+            return "In progress, not accepting new jobs"
+        return self.state.capitalize()
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Session:
+        def optional_int(key: str) -> int | None:
+            value = data.get(key)
+            return int(value) if isinstance(value, (int, float)) else None
+
+        elapsed = data.get("elapsed_time")
+        return cls(
+            id=str(data["id"]),
+            mode=str(data.get("mode") or ""),
+            state=str(data.get("state") or "open"),
+            backend=str(data.get("backend_name") or ""),
+            accepting_jobs=bool(data.get("accepting_jobs", True)),
+            state_reason=str(data.get("state_reason") or ""),
+            max_ttl=optional_int("max_ttl"),
+            interactive_ttl=optional_int("interactive_ttl"),
+            active_ttl=optional_int("active_ttl"),
+            started_at=parse_timestamp(data.get("started_at")),
+            closed_at=parse_timestamp(data.get("closed_at")),
+            elapsed_seconds=float(elapsed) if isinstance(elapsed, (int, float)) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The instance's quantum time this period (GET /instances/usage)."""
+
+    instance: str
+    plan: str
+    consumed_seconds: float
+    limit_seconds: float | None = None
+    limit_reached: bool = False
+
+    @property
+    def remaining_seconds(self) -> float | None:
+        if self.limit_seconds is None:
+            return None
+        return max(0.0, self.limit_seconds - self.consumed_seconds)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Usage:
+        limit = data.get("usage_limit_seconds")
+        if not isinstance(limit, (int, float)):
+            limit = data.get("usage_allocation_seconds")
+        return cls(
+            instance=str(data.get("instance_id") or ""),
+            plan=str(data.get("plan_id") or ""),
+            consumed_seconds=float(data.get("usage_consumed_seconds") or 0),
+            limit_seconds=float(limit) if isinstance(limit, (int, float)) else None,
+            limit_reached=bool(data.get("usage_limit_reached", False)),
+        )
