@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker
 
 from screens.widgets.top_bar import TopBar
 
@@ -24,7 +25,10 @@ class AreaScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TopBar(self.AREA)
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.qrt.report_worker_failure(event)

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.area import AreaScreen
 from screens.widgets.backends_table import SORT_KEYS, BackendsTable
+from screens.widgets.key_values import key_value_grid
 from tui.app import least_busy
 from tui.backend_detail import BackendDetail, backend_detail
 
@@ -36,6 +37,7 @@ class BackendsScreen(AreaScreen):
         super().__init__()
         self.sort_index = 0
         self.details: dict[str, BackendDetail] = {}
+        self.shown_detail: BackendDetail | None = None
         self._detail_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -56,16 +58,17 @@ class BackendsScreen(AreaScreen):
         busiest_free = least_busy(backends).name if backends else None
         table.show(shown, self.qrt.selected_backend, busiest_free, SORT_KEYS[self.sort_index])
         sort_name = SORT_KEYS[self.sort_index]
+        self.row_highlighted()
         table.border_title = (
             f"Backends · {len(shown)}/{len(backends)} · sorted by {sort_name}"
             f" · ★ least busy: {busiest_free or '—'} · ▸ editor: {self.qrt.selected_backend or '—'}"
         )
 
     @on(DataTable.RowHighlighted, "#backends")
-    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is None or event.row_key.value is None:
+    def row_highlighted(self) -> None:
+        name = self.query_one(BackendsTable).highlighted_name
+        if name is None or (self.shown_detail is not None and self.shown_detail.name == name):
             return
-        name = str(event.row_key.value)
         if self._detail_timer is not None:
             self._detail_timer.stop()
         if name in self.details:
@@ -85,10 +88,10 @@ class BackendsScreen(AreaScreen):
             self.show_detail(detail)
 
     def show_detail(self, detail: BackendDetail) -> None:
-        width = max(len(label) for label, _ in detail.lines())
-        text = "\n".join(f"[b]{label:<{width}}[/b]  {value}" for label, value in detail.lines())
-        self.query_one("#backend-detail", Static).update(text)
+        self.shown_detail = detail
+        self.query_one("#backend-detail", Static).update(key_value_grid(detail.lines()))
 
+    @on(DataTable.RowSelected, "#backends")
     def action_pick(self) -> None:
         name = self.query_one(BackendsTable).highlighted_name
         if name is None:

@@ -184,15 +184,8 @@ class EditorScreen(AreaScreen):
 
     @work(exclusive=True, group="transpile", exit_on_error=False)
     async def transpile_circuit(self, source: str, backend: str, then_submit: bool) -> None:
-        client = self.qrt.require_client()
         try:
-            configuration, properties = await asyncio.gather(
-                client.backend_configuration(backend), client.backend_properties(backend)
-            )
-            transpiled = await asyncio.to_thread(
-                circuits.transpile_qasm, source, backend, configuration, properties,
-                self.optimization_level, None, self.layout_method,
-            )
+            transpiled = await self._transpile(source, backend, False)
         except circuits.QasmError as exc:
             self._set_status(f"✗ {exc.problem}", "error")
             self.notify(f"The circuit does not parse: {exc.problem}", severity="error")
@@ -200,6 +193,16 @@ class EditorScreen(AreaScreen):
         self.post_message(CircuitTranspiled(source, transpiled))
         if then_submit:
             self.app.call_later(self.ask_how_to_submit, transpiled)
+
+    async def _transpile(self, source: str, backend: str, without_measurements: bool) -> circuits.TranspiledCircuit:
+        client = self.qrt.require_client()
+        configuration, properties = await asyncio.gather(
+            client.backend_configuration(backend), client.backend_properties(backend)
+        )
+        return await asyncio.to_thread(
+            circuits.transpile_qasm, source, backend, configuration, properties,
+            self.optimization_level, None, self.layout_method, without_measurements,
+        )
 
     def on_circuit_transpiled(self, message: CircuitTranspiled) -> None:
         self.transpiled = message.transpiled
@@ -249,6 +252,8 @@ class EditorScreen(AreaScreen):
     @work(exclusive=True, group="submit", exit_on_error=False)
     async def submit_circuit(self, transpiled: circuits.TranspiledCircuit, request: SubmitRequest) -> None:
         client = self.qrt.require_client()
+        if request.primitive == "estimator" and not transpiled.without_measurements:
+            transpiled = await self._transpile(self.transpiled_source or self.source, transpiled.backend, True)
         params = await asyncio.to_thread(primitive_params, request, transpiled)
         session_id = request.session_id
         if request.mode in ("session", "batch"):

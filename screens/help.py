@@ -26,10 +26,11 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, underneath: Screen[object]) -> None:
         super().__init__()
         self.underneath = underneath
+        self.rows: list[tuple[str, str, str, str]] = []  # key, action, where, binding id
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="dialog"):
-            yield Static(INTRO, id="help-intro")
+            yield Static(INTRO, id="help-intro", markup=False)
             yield Static(self._keys_table(), id="help-keys")
 
     def _keys_table(self) -> Table:
@@ -37,13 +38,13 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Action")
         table.add_column("Where", style="dim", no_wrap=True)
-        table.add_column("Id (for [keys])", style="dim", no_wrap=True)
+        table.add_column("Id (for \\[keys])", style="dim", no_wrap=True)
         area = type(self.underneath).__name__.removesuffix("Screen")
         seen: set[tuple[str, str]] = set()
         rows: list[tuple[str, str, str, str]] = []
         for _, active in self.underneath.active_bindings.items():
             binding = active.binding
-            if not binding.description:
+            if not binding.description or not (binding.show or binding.id):
                 continue
             where = "everywhere" if active.node is self.app else area
             ident = (binding.id or "", binding.description)
@@ -52,6 +53,7 @@ class HelpScreen(ModalScreen[None]):
             seen.add(ident)
             rows.append((self.app.get_key_display(binding), binding.description, where, binding.id or ""))
         rows.sort(key=lambda row: (row[2] == "everywhere", row[2]))
+        self.rows = rows
         for key, description, where, ident in rows:
             table.add_row(Text(key, style="bold"), description, where, ident)
         return table

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from screens.area import AreaScreen
 from screens.widgets.counts_table import CountsTable
 from screens.widgets.histogram import Histogram
+from screens.widgets.key_values import key_value_grid
 from screens.widgets.pick_modal import PathModal
 from tui.api.models import Job
 from tui.job_details import JobDetails, job_details
@@ -138,14 +139,13 @@ class JobDetailScreen(AreaScreen):
             counts_table.border_title = waiting[:200]
 
     def _show_details(self, details: JobDetails, failure: str | None) -> None:
-        width = max(len(label) for label, _ in details.summary)
-        lines = [f"[b]{label:<{width}}[/b]  {value}" for label, value in details.summary]
+        pairs = list(details.summary)
         if details.usage_seconds is not None:
-            lines.append(f"[b]{'Usage':<{width}}[/b]  {details.usage_seconds:g} s")
-        lines += ["", "[b]Timeline[/b]", *details.timeline_lines()]
+            pairs.append(("Usage", f"{details.usage_seconds:g} s"))
+        pairs += [("Timeline", "\n".join(details.timeline_lines()) or "—")]
         if failure:
-            lines += ["", "[b]Failure[/b]", failure[:2000]]
-        self.query_one("#job-summary", Static).update("\n".join(lines))
+            pairs.append(("Failure", failure[:2000]))
+        self.query_one("#job-summary", Static).update(key_value_grid(pairs))
 
     @staticmethod
     def _show_values(table: DataTable[Any], values: list[PubValues]) -> None:

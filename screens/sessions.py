@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 
 from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
+from screens.widgets.key_values import key_value_grid
 from screens.widgets.pick_modal import PickModal
 from tui.api.errors import NotFound
 from tui.api.models import Session
@@ -131,13 +132,14 @@ class SessionsScreen(AreaScreen):
         jobs = [job for job in snapshot.jobs if job.session_id == session.id] if snapshot else []
         job_lines = ", ".join(f"{job.id} {job.status.lower()}" for job in jobs[:6]) or "none yet"
         started = f"{session.started_at.astimezone():%H:%M:%S}" if session.started_at else "not yet"
-        detail.update(
-            f"[b]{session.id}[/b] · {session.mode} on {session.backend or '—'} · {session.status}\n"
-            f"state {session.state}{' (' + session.state_reason + ')' if session.state_reason else ''}"
-            f" · started {started} · interactive TTL {_ttl(session.interactive_ttl)}"
-            f" · active TTL {_ttl(session.active_ttl)} · max TTL {_ttl(session.max_ttl)}\n"
-            f"jobs: {job_lines}"
-        )
+        reason = f" ({session.state_reason})" if session.state_reason else ""
+        detail.update(key_value_grid([
+            ("Session", f"{session.id} · {session.mode} on {session.backend or '—'} · {session.status}"),
+            ("State", f"{session.state}{reason} · started {started}"),
+            ("TTLs", f"interactive {_ttl(session.interactive_ttl)} · active {_ttl(session.active_ttl)}"
+                     f" · max {_ttl(session.max_ttl)}"),
+            ("Jobs", job_lines),
+        ]))
 
     # actions ---------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Input, Static
 
 from screens.widgets.backends_table import BackendsTable
 from screens.widgets.counts_table import CountsTable
@@ -18,8 +18,10 @@ from tests.conftest import ServiceInfo
 from tui.api.auth import Secret
 from tui.app import QrtApp, default_connection_factory
 from tui.connection import Connection, connect_to_local_service
+from tui.preferences import Preferences
 
 SIZE = (100, 30)
+FAST_POLLING = Preferences(poll_seconds=0.5)
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -30,39 +32,143 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str,
         await pilot.pause(0.05)
 
 
-def app_on(service: ServiceInfo) -> QrtApp:
+def app_on(service: ServiceInfo, api_key: str | None = None) -> QrtApp:
     async def connect() -> Connection:
-        return connect_to_local_service(service.url, Secret(service.api_key), service.instance)
+        return connect_to_local_service(service.url, Secret(api_key or service.api_key), service.instance)
 
-    return QrtApp(connect)
+    return QrtApp(connect, FAST_POLLING)
 
 
 def cell_text(value: object) -> str:
     return str(getattr(value, "plain", value)).strip()
 
 
-async def test_keyboard_only_from_bell_editor_to_counts(service: ServiceInfo) -> None:
+def rendered(widget: Static) -> str:
+    return str(widget.render())
+
+
+def notifications(app: QrtApp) -> str:
+    return " | ".join(f"{n.title}: {n.message}" for n in app._notifications)
+
+
+async def test_a_user_path_from_editor_to_exported_counts_in_a_session(
+    service: ServiceInfo, tmp_path: Path
+) -> None:
+    """Pick a backend -> edit -> transpile -> submit in a session -> watch it finish ->
+    read and export the counts -> stop the session; keyboard only."""
     app = app_on(service)
     async with app.run_test(size=SIZE) as pilot:
-        backends = app.screen.query_one(BackendsTable)
-        await wait_for(pilot, lambda: "ibm_brisbane" in backends.rows, "the backends table")
-        badge = app.screen.query_one("#service-badge", Static)
-        assert "LOCAL SIMULATOR" in str(badge.render())
-        assert "h q[0];" in app.screen.query_one(QasmEditor).text
+        await wait_for(pilot, lambda: app.connection is not None and bool(app.backends), "backends")
 
+        await pilot.press("f2")
+        backends = app.screen.query_one(BackendsTable)
+        await wait_for(pilot, lambda: "ibm_fez" in backends.rows, "the backends table")
+        await pilot.press("slash", *"fez", "enter")
+        await wait_for(pilot, lambda: backends.row_count == 1, "the filter to leave ibm_fez")
+        screen = app.screen
+        await wait_for(pilot, lambda: getattr(screen.shown_detail, "name", "") == "ibm_fez", "its details")
+        assert "cz" in screen.shown_detail.basis_gates and screen.shown_detail.t1_median_us
+        await pilot.press("enter")
+        assert app.selected_backend == "ibm_fez"
+
+        await pilot.press("f3")
+        editor = app.screen.query_one(QasmEditor)
+        assert "h q[0];" in editor.text
         await pilot.press("ctrl+t")
         status = app.screen.query_one("#editor-status", Static)
-        await wait_for(pilot, lambda: "ISA for ibm_brisbane" in str(status.render()), "transpilation")
+        await wait_for(pilot, lambda: "ISA for ibm_fez" in rendered(status), "transpilation")
 
         await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-mode"), "the submit dialog")
+        shots = app.screen.query_one("#submit-shots", Input)
+        shots.value = "2000"
+        app.screen.query_one("#submit-mode").value = "session"
+        await pilot.press("ctrl+s")
         counts = app.screen.query_one(CountsTable)
         await wait_for(pilot, lambda: counts.row_count >= 2, "the job's counts", timeout=120)
         top_two = {cell_text(counts.get_row_at(i)[0]) for i in range(2)}
         assert top_two == {"00", "11"}
+        assert sum(int(cell_text(counts.get_row_at(i)[3])) for i in range(counts.row_count)) == 2000
+        job_id = app.screen.shown_job_id
+        assert len(app.sessions) == 1
+        session_id = next(iter(app.sessions))
+
+        await pilot.press("f4")
         jobs = app.screen.query_one(JobsTable)
-        assert jobs.row_count >= 1
-        status_cell = jobs.get_cell(app.screen.shown_job_id, "status")
-        assert cell_text(status_cell) == "Completed"
+        await wait_for(pilot, lambda: job_id in jobs.rows, "the job in the jobs list")
+        assert cell_text(jobs.get_cell(job_id, "status")) == "Completed"
+        assert cell_text(jobs.get_cell(job_id, "session")) == session_id[:12]
+        jobs.move_cursor(row=jobs.get_row_index(job_id))
+        await pilot.press("enter")
+        detail_counts = app.screen.query_one("#job-counts", CountsTable)
+        await wait_for(pilot, lambda: detail_counts.row_count >= 2, "the job detail's counts")
+
+        export = tmp_path / "counts.csv"
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.screen.query("#path-input"), "the export dialog")
+        app.screen.query_one("#path-input", Input).value = str(export)
+        await pilot.press("enter")
+        await wait_for(pilot, export.exists, "the exported file")
+        lines = export.read_text().splitlines()
+        assert lines[0].startswith("pub,register,bitstring")
+        assert sum(int(line.split(",")[5]) for line in lines[1:]) == 2000
+
+        await pilot.press("escape", "f5")
+        sessions = app.screen.query_one("#sessions", DataTable)
+        await wait_for(pilot, lambda: session_id in sessions.rows, "the session in the sessions list")
+        await pilot.press("a", "y")
+        await wait_for(pilot, lambda: not app.sessions[session_id].accepting_jobs, "the session to stop accepting")
+
+
+async def test_estimator_values_through_the_submit_dialog(service: ServiceInfo) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.selected_backend is not None, "backends")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-primitive"), "the submit dialog", timeout=90)
+        app.screen.query_one("#submit-primitive").value = "estimator"
+        app.screen.query_one("#submit-observables", Input).value = "ZZ, XX, IZ"
+        await pilot.press("ctrl+s")
+        job_id = await _submitted_job(pilot, app)
+        await _wait_final(pilot, app, job_id)
+        await pilot.press("f4")
+        jobs = app.screen.query_one(JobsTable)
+        await wait_for(pilot, lambda: job_id in jobs.rows, "the job row")
+        jobs.move_cursor(row=jobs.get_row_index(job_id))
+        await pilot.press("enter")
+        values = app.screen.query_one("#job-values", DataTable)
+        await wait_for(pilot, lambda: values.row_count == 3, "three expectation values")
+        zz, xx, iz = (float(cell_text(values.get_row_at(i)[2])) for i in range(3))
+        assert 0.8 < zz <= 1.0 and 0.8 < xx <= 1.0
+        assert abs(iz) < 0.15
+
+
+async def _submitted_job(pilot: Pilot[None], app: QrtApp) -> str:
+    await wait_for(pilot, lambda: getattr(app.screen, "shown_job_id", None) is not None, "the submission")
+    return str(app.screen.shown_job_id)  # type: ignore[attr-defined]
+
+
+async def _wait_final(pilot: Pilot[None], app: QrtApp, job_id: str) -> None:
+    def final() -> bool:
+        snapshot = app.jobs_snapshot
+        return snapshot is not None and any(j.id == job_id and j.is_final for j in snapshot.jobs)
+
+    await wait_for(pilot, final, f"job {job_id} to finish", timeout=120)
+
+
+async def test_bad_submit_fields_are_named_and_nothing_is_sent(service: ServiceInfo) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.selected_backend is not None, "backends")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-shots"), "the submit dialog", timeout=90)
+        app.screen.query_one("#submit-shots", Input).value = "lots"
+        await pilot.press("ctrl+s")
+        error = app.screen.query_one("#submit-error", Static)
+        assert "Shots: 'lots' is not a whole number" in rendered(error)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert getattr(app.screen, "shown_job_id", None) is None
 
 
 async def test_invalid_qasm_is_reported_at_its_line(service: ServiceInfo) -> None:
@@ -71,8 +177,91 @@ async def test_invalid_qasm_is_reported_at_its_line(service: ServiceInfo) -> Non
         editor = app.screen.query_one(QasmEditor)
         editor.text = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbogus q[0];\n'
         status = app.screen.query_one("#editor-status", Static)
-        await wait_for(pilot, lambda: "line 4" in str(status.render()), "the validation message")
-        assert "bogus" in str(status.render())
+        await wait_for(pilot, lambda: "line 4" in rendered(status), "the validation message")
+        assert "bogus" in rendered(status)
+
+
+async def test_cancel_and_delete_ask_first(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    app = app_on(service)
+    service.set_faults("scheduler:hold=1")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.connection is not None, "the connection")
+            client = app.require_client()
+            job_id = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 100]])
+            await pilot.press("f4")
+            jobs = app.screen.query_one(JobsTable)
+            await wait_for(pilot, lambda: job_id in jobs.rows, "the queued job")
+            jobs.move_cursor(row=jobs.get_row_index(job_id))
+            await pilot.press("c", "n")
+            await pilot.pause(0.5)
+            assert (await client.job(job_id)).status == "Queued"
+            await pilot.press("c", "y")
+            await wait_for(pilot, lambda: cell_text(jobs.get_cell(job_id, "status")) == "Cancelled", "cancelled")
+            await pilot.press("x", "y")
+            await wait_for(pilot, lambda: job_id not in jobs.rows, "the deleted row to go")
+            page = await client.jobs(limit=200)
+            assert job_id not in {job.id for job in page.jobs}
+    finally:
+        service.set_faults("")
+
+
+async def test_service_down_then_back_shows_stale_and_recovers(service: ServiceInfo) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.jobs_snapshot is not None, "a first poll")
+        await pilot.press("f4")
+        service.set_faults("/api/v1/jobs:status=503")
+        try:
+            await wait_for(pilot, lambda: app.jobs_stale_since is not None, "stale data", timeout=30)
+            bar = app.screen.query_one("#top-bar", Static)
+            assert "STALE since" in rendered(bar)
+            assert "STALE since" in str(app.screen.query_one(JobsTable).border_title)
+        finally:
+            service.set_faults("")
+        await wait_for(pilot, lambda: app.jobs_stale_since is None, "recovery", timeout=40)
+        assert "STALE" not in rendered(app.screen.query_one("#top-bar", Static))
+
+
+async def test_a_bad_token_is_reported_as_such(service: ServiceInfo) -> None:
+    app = app_on(service, api_key="not-the-key")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "authoriz" in notifications(app).lower(), "an authorization message")
+        assert "not-the-key" not in notifications(app)
+        assert "F6" in notifications(app)
+
+
+async def test_help_lists_every_key_of_the_screen_with_its_id(service: ServiceInfo) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        shown = {row[3]: row[0] for row in app.screen.rows}
+        for binding_id in ("editor.submit", "editor.transpile", "editor.template", "app.jobs", "app.quit"):
+            assert binding_id in shown
+        assert shown["editor.submit"] == "^r"
+        await pilot.press("escape", "f4", "f1")
+        shown = {row[3]: row[0] for row in app.screen.rows}
+        assert "jobs.cancel" in shown and "jobs.pause" in shown
+
+
+async def test_remapped_keys_work_and_are_shown(service: ServiceInfo) -> None:
+    app = QrtApp(app_on(service)._connect, Preferences(keys={"app.jobs": "f9"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f9")
+        assert type(app.screen).__name__ == "JobsScreen"
+        await pilot.press("f1")
+        assert ("f9", "Jobs", "everywhere", "app.jobs") in app.screen.rows
+
+
+async def test_below_80x24_a_notice_replaces_the_layout(service: ServiceInfo) -> None:
+    app = app_on(service)
+    async with app.run_test(size=(70, 20)) as pilot:
+        await pilot.pause(0.2)
+        notice = app.screen.query_one("#too-small", Static)
+        assert "at least 80x24" in rendered(notice) and "70x20" in rendered(notice)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert not app.screen.query("#too-small")
 
 
 async def test_no_account_starts_the_embedded_service_and_stops_it(
@@ -82,9 +271,9 @@ async def test_no_account_starts_the_embedded_service_and_stops_it(
     monkeypatch.setenv("QRT_CONFIG", str(tmp_path / "absent.toml"))
     app = QrtApp(default_connection_factory())
     async with app.run_test(size=SIZE) as pilot:
-        backends = app.screen.query_one(BackendsTable)
-        await wait_for(pilot, lambda: backends.row_count > 0, "backends from the embedded service")
+        await wait_for(pilot, lambda: len(app.backends) > 0, "backends from the embedded service")
         assert app.connection is not None and app.connection.local_service is not None
+        assert "LOCAL SIMULATOR" in rendered(app.screen.query_one("#top-bar", Static))
         process = app.connection.local_service.process
         assert process.returncode is None
         assert (tmp_path / "serve" / "qrt-serve.sqlite3").exists()

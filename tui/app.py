@@ -263,7 +263,11 @@ class QrtApp(App[None]):
     # failures ------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker failure ends here, as a notification rather than a crash."""
+        self.report_worker_failure(event)
+
+    def report_worker_failure(self, event: Worker.StateChanged) -> None:
+        """Every worker failure ends here (screens forward theirs: the event does not
+        bubble), as a notification rather than a crash."""
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error

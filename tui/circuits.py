@@ -72,6 +72,7 @@ class TranspiledCircuit:
     optimization_level: int
     width: int = 0  # qubits of the ISA program as the service reads it ($0..$max)
     layout_method: str = "default"
+    without_measurements: bool = False
 
     def isa_observable(self, pauli: str) -> str:
         """A Pauli string over the virtual qubits ("ZZ", rightmost is qubit 0), moved to the
@@ -173,9 +174,14 @@ def transpile_qasm(
     optimization_level: int = 2,
     seed: int | None = None,
     layout_method: str = "default",
+    without_measurements: bool = False,
 ) -> TranspiledCircuit:
-    """An ISA circuit for the backend, as OpenQASM 3 ready to submit."""
+    """An ISA circuit for the backend, as OpenQASM 3 ready to submit. The Estimator wants
+    it `without_measurements`: a final measurement would collapse the state before the
+    observables' basis changes."""
     circuit = parse_qasm(text)
+    if without_measurements:
+        circuit.remove_final_measurements()
     from qiskit import qasm3
     from qiskit.transpiler import generate_preset_pass_manager
 
@@ -200,6 +206,7 @@ def transpile_qasm(
         optimization_level=optimization_level,
         width=qasm3.loads(qasm).num_qubits,
         layout_method=layout_method,
+        without_measurements=without_measurements,
     )
 
 
@@ -209,7 +216,13 @@ LAYOUT_METHODS = ("default", "sabre", "dense", "trivial")
 def draw_qasm(text: str, width: int = 120) -> str:
     """A text diagram of the circuit, folded to the given width."""
     circuit = parse_qasm(text)
-    return str(circuit.draw(output="text", fold=max(40, width), idle_wires=False))
+    from qiskit.visualization.circuit.circuit_visualization import _text_circuit_drawer
+
+    # The public drawer asks sys.stdout for its encoding, and Textual's stdout has none.
+    drawing = _text_circuit_drawer(
+        circuit, fold=max(40, width), idle_wires=False, initial_state=False, cregbundle=True, encoding="utf-8"
+    )
+    return str(drawing)
 
 
 def ghz_qasm(num_qubits: int = 3) -> str:

@@ -31,7 +31,7 @@ class Connection:
     @property
     def description(self) -> str:
         if self.is_local:
-            return "LOCAL SIMULATOR · noisy snapshots of IBM devices · not IBM hardware"
+            return "LOCAL SIMULATOR · not IBM hardware"
         return f"{self.profile_name} · {self.service_url}"
 
     async def close(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui.api.models import parse_timestamp
+from tui.api.models import SUBMISSION_TAG_PREFIX, parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def job_details(job: dict[str, Any], metrics: dict[str, Any]) -> JobDetails:
         ("Pubs", f"{len(pubs)}: " + "; ".join(_pub_shape(pub) for pub in pubs[:5]) if pubs else "—"),
         ("Default shots", str(params.get("shots") or params.get("precision") or "—")),
         ("Options", ", ".join(sorted(options)) or "defaults"),
-        ("Tags", ", ".join(job.get("tags") or []) or "—"),
+        ("Tags", ", ".join(t for t in job.get("tags") or [] if not t.startswith(SUBMISSION_TAG_PREFIX)) or "—"),
     ]
     reason = (job.get("state") or {}).get("reason")
     if reason:

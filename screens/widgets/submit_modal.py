@@ -51,26 +51,26 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
             yield Static(f"Submit to [b]{self.backend}[/b]", id="submit-title")
             with Horizontal(classes="field"):
                 yield Label("Primitive")
-                yield Select([("Sampler", "sampler"), ("Estimator", "estimator")], value=last.primitive,
+                yield Select(compact=True, options=[("Sampler", "sampler"), ("Estimator", "estimator")], value=last.primitive,
                              allow_blank=False, id="submit-primitive")
             with Horizontal(classes="field sampler-only"):
                 yield Label("Shots")
-                yield Input(str(last.shots), id="submit-shots")
+                yield Input(compact=True, value=str(last.shots), id="submit-shots")
             with Horizontal(classes="field estimator-only"):
                 yield Label("Observables")
-                yield Input(", ".join(last.observables) or "Z" * self.num_qubits,
+                yield Input(compact=True, value=", ".join(last.observables) or "Z" * self.num_qubits,
                             placeholder="ZZ, XX (rightmost letter is qubit 0)", id="submit-observables")
             with Horizontal(classes="field estimator-only"):
                 yield Label("Precision")
-                yield Input("" if last.precision is None else str(last.precision),
+                yield Input(compact=True, value="" if last.precision is None else str(last.precision),
                             placeholder="default 0.015", id="submit-precision")
             with Horizontal(classes="field"):
                 yield Label("Parameters")
-                yield Input("", placeholder="none" if not self.num_parameters else f"{self.num_parameters} values, e.g. [0.1, …]",
+                yield Input(compact=True, value="", placeholder="none" if not self.num_parameters else f"{self.num_parameters} values, e.g. [0.1, …]",
                             id="submit-parameters", disabled=not self.num_parameters)
             with Horizontal(classes="field"):
                 yield Label("Run")
-                yield Select(modes, value=last.mode if not last.session_id else f"{JOIN_PREFIX}{last.session_id}",
+                yield Select(compact=True, options=modes, value=last.mode if not last.session_id else f"{JOIN_PREFIX}{last.session_id}",
                              allow_blank=False, id="submit-mode")
             with Horizontal(classes="field"):
                 yield Checkbox("Twirling", last.twirling, id="submit-twirling")
