@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -26,9 +26,11 @@ from tui.messages import BackendsLoaded, JobsRefreshed, JobsRefreshFailed, Servi
 from tui.preferences import Preferences, load_preferences
 
 if TYPE_CHECKING:
+    from tui.accounts import Accounts
     from tui.api.client import RuntimeClient
     from tui.api.models import Backend, Session
     from tui.connection import Connection
+    from tui.credentials import TokenStore
     from tui.monitor import JobMonitor, JobsSnapshot
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
@@ -85,6 +87,7 @@ class QrtApp(App[None]):
         self.connection: Connection | None = None
         self.monitor: JobMonitor | None = None
         self._poll_timer: Timer | None = None
+        self._accounts: Accounts | None = None
         if self.preferences.keys:
             self.set_keymap(self.preferences.keys)
         if not self.preferences.animations_enabled:
@@ -123,6 +126,29 @@ class QrtApp(App[None]):
             await old.close()
         self._connect = connect
         self.open_connection()
+
+    @property
+    def accounts(self) -> Accounts:
+        """Profiles and tokens, one for the run: a token kept in memory lives as long as it."""
+        if self._accounts is None:
+            from tui.accounts import Accounts
+
+            self._accounts = Accounts()
+        return self._accounts
+
+    def switch_profile(self, profile_name: str | None) -> None:
+        """Connect to a profile (None: the embedded local simulator)."""
+        self.run_worker(
+            self.use_connection(default_connection_factory(profile_name, self.accounts.tokens, profile_name is None)),
+            group="connect", exit_on_error=False,
+        )
+
+    async def disconnect(self) -> None:
+        """Forget the current connection without closing it (its owner closes it)."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self.connection, self.monitor = None, None
+        self.connection_label = "Logged out · F6 to log in"
 
     def on_service_connected(self, message: ServiceConnected) -> None:
         from tui.monitor import JobMonitor
@@ -250,10 +276,10 @@ class QrtApp(App[None]):
                 ),
             )
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         from screens.too_small import TooSmallScreen
 
-        small = self.size.width < MIN_SIZE[0] or self.size.height < MIN_SIZE[1]
+        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
         showing = isinstance(self.screen, TooSmallScreen)
         if small and not showing:
             self.push_screen(TooSmallScreen())
@@ -299,24 +325,28 @@ def least_busy(backends: Iterable[Backend]) -> Backend:
     return min(backends, key=lambda b: (b.status != "online", b.queue_length, b.name))
 
 
-def default_connection_factory(profile_name: str | None = None) -> ConnectionFactory:
-    """The chosen (or default) profile; with no account configured, the embedded service."""
+def default_connection_factory(
+    profile_name: str | None = None, tokens: TokenStore | None = None, embedded: bool = False
+) -> ConnectionFactory:
+    """The chosen (or default) profile; with no account configured, or when asked, the
+    embedded service."""
     from tui.config import data_dir, load_settings
     from tui.connection import ProfileError, connect_profile, start_embedded_service
     from tui.credentials import TokenStore
 
     async def connect() -> Connection:
         settings = load_settings()
-        profile = settings.profile(profile_name)
+        profile = None if embedded else settings.profile(profile_name)
         if profile is None:
             if profile_name:
                 raise ProfileError(f"There is no profile named '{profile_name}'.")
             return await start_embedded_service(data_dir() / "serve")
-        return await connect_profile(profile, TokenStore())
+        return await connect_profile(profile, tokens or TokenStore())
 
     return connect
 
 
 def run_app(profile_name: str | None = None) -> int:
-    QrtApp(default_connection_factory(profile_name), load_preferences()).run()
+    app = QrtApp(lambda: default_connection_factory(profile_name, app.accounts.tokens)(), load_preferences())
+    app.run()
     return 0
