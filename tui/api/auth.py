@@ -39,6 +39,9 @@ class Authenticator(Protocol):
     def invalidate(self) -> None:
         """Forget the current credential (after a 401) so the next call gets a new one."""
 
+    async def sign_out(self, http: httpx.AsyncClient) -> None:
+        """End the sign-in: forget the credential, and revoke it where the channel can."""
+
 
 class IamAuthenticator:
     """IBM Cloud IAM: API key -> bearer token, refreshed before it expires.
@@ -57,6 +60,10 @@ class IamAuthenticator:
 
     def invalidate(self) -> None:
         self._token = None
+
+    async def sign_out(self, http: httpx.AsyncClient) -> None:
+        """IAM bearer tokens cannot be revoked by their holder; forgetting is all there is."""
+        self.invalidate()
 
     async def auth_headers(self, http: httpx.AsyncClient) -> dict[str, str]:
         async with self._lock:

@@ -76,6 +76,10 @@ class RuntimeClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def sign_out(self) -> None:
+        """Forget this client's credential (and revoke it where the channel allows)."""
+        await self._auth.sign_out(self._http)
+
     # plumbing ------------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
