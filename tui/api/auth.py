@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import httpx
@@ -50,8 +51,15 @@ class IamAuthenticator:
     never expires in the middle of a poll cycle.
     """
 
-    def __init__(self, api_key: Secret, iam_url: str, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        api_key: Secret,
+        iam_url: str,
+        timeout: float = 20.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._api_key = api_key
+        self._clock = clock
         self._token_url = iam_url.rstrip("/").removesuffix("/identity/token") + "/identity/token"
         self._timeout = timeout
         self._token: Secret | None = None
@@ -67,7 +75,7 @@ class IamAuthenticator:
 
     async def auth_headers(self, http: httpx.AsyncClient) -> dict[str, str]:
         async with self._lock:
-            if self._token is None or time.time() >= self._refresh_at:
+            if self._token is None or self._clock() >= self._refresh_at:
                 await self._fetch_token(http)
             assert self._token is not None
             return {"Authorization": f"Bearer {self._token.reveal()}"}
@@ -91,6 +99,6 @@ class IamAuthenticator:
         if not isinstance(token, str) or not token:
             raise ApiError("The sign-in service returned no access token.")
         lifetime = float(body.get("expires_in") or 3600)
-        now = time.time()
+        now = self._clock()
         self._token = Secret(token)
         self._refresh_at = now + 0.8 * lifetime
