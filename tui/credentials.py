@@ -125,7 +125,8 @@ class TokenStore:
 
     async def _call(self, function: object, *args: str) -> object:
         try:
-            return await asyncio.wait_for(asyncio.to_thread(function, *args), self.timeout)  # type: ignore[arg-type]
+            call = asyncio.to_thread(function, *args)  # type: ignore[arg-type]
+            return await asyncio.wait_for(call, self.timeout)
         except asyncio.TimeoutError:
             self.keyring_problem = f"the keyring did not answer within {self.timeout:.0f} s (locked?)"
         except KeyringUnavailable as exc:

@@ -12,6 +12,7 @@ channel in `QISKIT_IBM_CHANNEL` (or `ibm_quantum_platform`), else any of that ch
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,6 @@ def read_saved_accounts(
     path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> list[QiskitAccount]:
     """Every account in the saved-accounts file (none if there is no file)."""
-    import os
-
     environ = os.environ if environ is None else environ
     path = path or qiskit_accounts_file()
     try:
@@ -145,8 +144,6 @@ def account_from_environment(
     environ: Mapping[str, str] | None = None, name: str = ENVIRONMENT_PROFILE_NAME
 ) -> QiskitAccount | None:
     """The account the QISKIT_IBM_TOKEN/_INSTANCE/_URL/_CHANNEL variables describe, if any."""
-    import os
-
     environ = os.environ if environ is None else environ
     if not environ.get("QISKIT_IBM_TOKEN"):
         return None
