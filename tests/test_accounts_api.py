@@ -186,3 +186,13 @@ async def test_import_of_the_qiskit_environment_variables(home: Path, tmp_path: 
     assert (await accounts.tokens.load("qiskit-env")).reveal() == "env-token"  # type: ignore[union-attr]
     skipped = await accounts.import_environment({"QISKIT_IBM_TOKEN": "t", "QISKIT_IBM_CHANNEL": "pigeon"})
     assert skipped is not None and not skipped.imported and "pigeon" in skipped.note
+
+
+def test_the_login_and_results_modules_import_no_http_client_and_no_numpy() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, tui.accounts, tui.results;"
+             "print([m for m in ('httpx', 'numpy', 'qiskit', 'keyring') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

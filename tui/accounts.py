@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.api.auth import Secret
+from tui.secret import Secret
 from tui.config import (
     CHANNELS,
     Channel,

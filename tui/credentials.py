@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tui.api.auth import Secret
+from tui.secret import Secret
 
 SERVICE_NAME = "qrt"
 KEYRING_TIMEOUT_SECONDS = 5.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tui.api.auth import Secret
+from tui.secret import Secret
 from tui.config import Channel, Profile
 
 IBM_CLOUD_URL = "https://cloud.ibm.com"

@@ -10,28 +10,9 @@ from typing import Protocol
 import httpx
 
 from tui.api.errors import ApiError, Unauthorized, Unavailable, error_from_response
+from tui.secret import Secret
 
 API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
-
-
-class Secret:
-    """A string that never shows itself in a repr, a log line or a traceback."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 class Authenticator(Protocol):
