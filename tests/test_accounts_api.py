@@ -77,7 +77,7 @@ async def test_plaintext_file_only_on_opt_in_mode_0600_with_a_warning_and_logout
     assert (await accounts.save_token("cloud", Secret("key-in-memory"))).location == "memory"
     assert not plaintext_tokens_path(config).exists()
 
-    accounts.set_plaintext_token_file(True)
+    assert await accounts.set_plaintext_token_file(True) == {}
     stored = await accounts.save_token("cloud", Secret("key-on-disk"))
     token_file = plaintext_tokens_path(config)
     assert stored.location == "plaintext" and stored.warning is not None
@@ -87,10 +87,14 @@ async def test_plaintext_file_only_on_opt_in_mode_0600_with_a_warning_and_logout
 
     later_run = Accounts(config)  # a new process: memory is empty, the file remains
     assert (await later_run.tokens.load("cloud")).reveal() == "key-on-disk"  # type: ignore[union-attr]
-    later_run.set_plaintext_token_file(False)  # opting out does not strand the token on disk
     await later_run.log_out("cloud")
+    assert not token_file.exists() and await Accounts(config).tokens.load("cloud") is None
+
+    await later_run.save_token("cloud", Secret("key-on-disk-again"))
+    moved = await later_run.set_plaintext_token_file(False)  # opting out empties the file
+    assert {name: stored.location for name, stored in moved.items()} == {"cloud": "memory"}
     assert not token_file.exists()
-    assert await Accounts(config).tokens.load("cloud") is None
+    assert (await later_run.tokens.load("cloud")).reveal() == "key-on-disk-again"  # type: ignore[union-attr]
 
 
 async def test_log_out_signs_the_connection_out_and_forgets_the_token(

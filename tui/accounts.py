@@ -124,10 +124,21 @@ class Accounts:
     async def has_token(self, name: str) -> bool:
         return await self.tokens.load(name) is not None
 
-    def set_plaintext_token_file(self, enabled: bool) -> None:
-        """The explicit opt-in (or opt-out) for a 0600 token file where no keyring works."""
+    async def set_plaintext_token_file(self, enabled: bool) -> dict[str, StoredToken]:
+        """The explicit opt-in (or opt-out) for a 0600 token file where no keyring works.
+
+        Opting out moves the tokens already in the file to the keyring (or memory) and
+        deletes the file; the result says where each one went.
+        """
         self._save(replace(self.settings, plaintext_token_file=enabled))
         self._apply_plaintext_choice()
+        if enabled:
+            return {}
+        leftover = PlaintextTokens(plaintext_tokens_path(self.config_file))
+        moved = {name: await self.tokens.save(name, Secret(token))
+                 for name, token in leftover.read().items()}
+        leftover.path.unlink(missing_ok=True)
+        return moved
 
     async def log_out(self, name: str, connection: Connection | None = None) -> None:
         """Sign the connection out (revoking where the channel can), then forget the token."""
