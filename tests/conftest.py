@@ -49,14 +49,17 @@ class ServiceInfo:
         }
 
 
-def start_service(data_dir: Path, api_key: str, *extra: str) -> ServiceInfo:
+def start_service(
+    data_dir: Path, api_key: str, *extra: str, env: dict[str, str] | None = None
+) -> ServiceInfo:
+    """Start `qrt serve`; `extra` flags come last, so a second `--port` replaces `--port 0`."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--port", "0", "--data-dir", str(data_dir),
          "--api-key", api_key, "--instance", TEST_INSTANCE, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
     assert process.stdout is not None
@@ -82,14 +85,18 @@ def stop_service(service: ServiceInfo) -> None:
         service.process.wait()
 
 
-@pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInfo]:
-    info = start_service(tmp_path_factory.mktemp("serve"), secrets.token_urlsafe(16), "--faults", "")
-    # Drain the child's output so that it never blocks on a full pipe.
+def drain_output(info: ServiceInfo) -> None:
+    """Read the child's output in the background so that it never blocks on a full pipe."""
     import threading
 
     assert info.process.stdout is not None
     threading.Thread(target=info.process.stdout.read, daemon=True).start()
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInfo]:
+    info = start_service(tmp_path_factory.mktemp("serve"), secrets.token_urlsafe(16), "--faults", "")
+    drain_output(info)
     yield info
     stop_service(info)
 

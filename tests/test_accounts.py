@@ -37,7 +37,7 @@ def test_bad_config_says_where(tmp_path: Path) -> None:
 
 async def test_without_a_keyring_the_token_stays_in_memory_and_says_so(no_keyring: None) -> None:
     store = TokenStore()
-    assert await store.save("p", Secret("k-123")) == "memory"
+    assert (await store.save("p", Secret("k-123"))).location == "memory"
     assert store.keyring_problem and "keyring" in store.keyring_problem
     loaded = await store.load("p")
     assert loaded is not None and loaded.reveal() == "k-123"

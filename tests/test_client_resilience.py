@@ -31,6 +31,9 @@ class CountingTransport(httpx.AsyncHTTPTransport):
 
 @pytest.fixture
 async def counted(service: ServiceInfo) -> AsyncIterator[tuple[RuntimeClient, CountingTransport]]:
+    # A cold service builds its catalogue on the first call, which can outlast the short
+    # timeout below on a busy machine and add a retry the test did not inject.
+    httpx.get(f"{service.url}/api/v1/backends", headers=service.headers(), timeout=60)
     transport = CountingTransport()
     client = RuntimeClient(
         f"{service.url}/api/v1", IamAuthenticator(Secret(service.api_key), service.url),

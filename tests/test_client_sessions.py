@@ -78,19 +78,24 @@ async def test_dedicated_session_runs_sampler_and_estimator_then_closes(
     assert "closed" in str(refused.value)
 
 
-async def test_batch_cancel_drops_queued_jobs(client: RuntimeClient, bell_isa_qasm: str) -> None:
+async def test_batch_cancel_drops_queued_jobs(
+    client: RuntimeClient, service: ServiceInfo, bell_isa_qasm: str
+) -> None:
     batch = await client.create_session("ibm_brisbane", "batch")
     assert batch.mode == "batch" and batch.max_ttl == 28800
-    job_ids = [
-        await client.submit_sampler_job(
-            "ibm_brisbane", [[bell_isa_qasm, None, 10]], session_id=batch.id)
-        for _ in range(3)
-    ]
-    await client.cancel_session(batch.id)
+    service.set_faults("scheduler:hold=1")  # keep the jobs queued until the cancel
+    try:
+        job_ids = [
+            await client.submit_sampler_job(
+                "ibm_brisbane", [[bell_isa_qasm, None, 10]], session_id=batch.id)
+            for _ in range(2)
+        ]
+        await client.cancel_session(batch.id)
+    finally:
+        service.set_faults("")
     cancelled = await client.session(batch.id)
     assert cancelled.is_closed and cancelled.state_reason == "cancelled by the user"
-    statuses = [await wait_final(client, job_id) for job_id in job_ids]
-    assert set(statuses) <= {"Completed", "Cancelled"}, statuses
+    assert [await wait_final(client, job_id) for job_id in job_ids] == ["Cancelled", "Cancelled"]
     with pytest.raises(Conflict):
         await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 10]], session_id=batch.id)
 

@@ -126,3 +126,11 @@ def test_a_sampler_result_is_not_mistaken_for_estimator_values_and_bad_tags_are_
         sampler_counts({"__type__": "Result", "__value__": {}})
     with pytest.raises(ResultFormatError, match="has 3 values, not 2"):
         estimator_values({"results": [{"data": {"evs": [1.0, 0.5], "stds": [0.1, 0.1, 0.1]}}]})
+
+
+def test_tagged_metadata_that_is_not_an_array_does_not_break_decoding() -> None:
+    """IBM tags extrapolator names as ndarrays in resilience metadata; qiskit keeps them."""
+    from tui.tagged_json import untag
+
+    metadata = {"resilience": {"zne": {"extrapolator": {"__type__": "ndarray", "__value__": "linear"}}}}
+    assert untag(metadata) == {"resilience": {"zne": {"extrapolator": "linear"}}}

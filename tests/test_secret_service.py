@@ -26,7 +26,7 @@ async def main():
     store = TokenStore()
     where = await store.save("cloud", Secret(sys.argv[1]))
     loaded = await store.load("cloud")
-    print(where, store.keyring_problem, loaded.reveal() == sys.argv[1])
+    print(where.location, store.keyring_problem, loaded.reveal() == sys.argv[1])
     await store.delete("cloud")
     print(await TokenStore().load("cloud"))
 

@@ -2,13 +2,20 @@
 
 `QRT_CONFIG` points at another file (tests use it). Secrets are never stored here: the
 profile names where its token lives (see credentials), never the token itself.
+
+    default_profile = "cloud"
+    [secrets]
+    plaintext_token_file = false   # true: where no keyring works, keep tokens in a 0600 file
+    [profiles.cloud]
+    channel = "ibm_quantum_platform"
+    instance = "crn:v1:bluemix:public:quantum-computing:us-east:a/...::"
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -43,14 +50,28 @@ class Profile:
     iam_url: str | None = None
 
 
+def plaintext_tokens_path(config_file: Path | None = None) -> Path:
+    """Where tokens go on the plaintext opt-in: next to the config file, mode 0600."""
+    return (config_file or config_path()).with_name("tokens.json")
+
+
 @dataclass(frozen=True)
 class Settings:
     profiles: dict[str, Profile] = field(default_factory=dict)
     default_profile: str | None = None
+    plaintext_token_file: bool = False
 
     def profile(self, name: str | None) -> Profile | None:
         chosen = name or self.default_profile
         return self.profiles.get(chosen) if chosen else None
+
+    def with_profile(self, profile: Profile) -> Settings:
+        return replace(self, profiles={**self.profiles, profile.name: profile})
+
+    def without_profile(self, name: str) -> Settings:
+        profiles = {key: value for key, value in self.profiles.items() if key != name}
+        default = self.default_profile if self.default_profile != name else None
+        return replace(self, profiles=profiles, default_profile=default)
 
 
 class ConfigError(ValueError):
@@ -77,4 +98,31 @@ def load_settings(path: Path | None = None) -> Settings:
             instance=entry.get("instance"),
             iam_url=entry.get("iam_url"),
         )
-    return Settings(profiles=profiles, default_profile=raw.get("default_profile"))
+    plaintext = (raw.get("secrets") or {}).get("plaintext_token_file", False)
+    if not isinstance(plaintext, bool):
+        raise ConfigError(f"{path}: secrets.plaintext_token_file must be true or false")
+    return Settings(
+        profiles=profiles,
+        default_profile=raw.get("default_profile"),
+        plaintext_token_file=plaintext,
+    )
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings atomically: a crash mid-write must not lose every profile."""
+    import tomli_w
+
+    path = path or config_path()
+    raw: dict[str, object] = {}
+    if settings.default_profile:
+        raw["default_profile"] = settings.default_profile
+    raw["secrets"] = {"plaintext_token_file": settings.plaintext_token_file}
+    raw["profiles"] = {
+        name: {key: value for key, value in asdict(profile).items() if value is not None and key != "name"}
+        for name, profile in settings.profiles.items()
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(tomli_w.dumps(raw))
+    os.replace(partial, path)
+    return path

@@ -37,12 +37,19 @@ def is_type_tagged(body: Any) -> bool:
 
 
 def decode_ndarray(value: Any) -> Any:
-    """base64(zlib(np.save(array))) as the encoder writes it; a plain list or int also occurs."""
+    """base64(zlib(np.save(array))) as the encoder writes it; a plain list or int also occurs.
+
+    Resilience metadata tags extrapolator names such as "linear" as ndarrays too; like
+    qiskit's decoder, such strings are returned as they are.
+    """
     import numpy as np
 
     if isinstance(value, (int, float, list)):
         return np.array(value)
-    raw = zlib.decompress(base64.standard_b64decode(value))
+    try:
+        raw = zlib.decompress(base64.standard_b64decode(value))
+    except (ValueError, TypeError, zlib.error):
+        return value
     return np.load(io.BytesIO(raw), allow_pickle=False)
 
 

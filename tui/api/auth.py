@@ -4,33 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import httpx
 
 from tui.api.errors import ApiError, Unauthorized, Unavailable, error_from_response
+from tui.secret import Secret
 
 API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
-
-
-class Secret:
-    """A string that never shows itself in a repr, a log line or a traceback."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 class Authenticator(Protocol):
@@ -38,6 +20,9 @@ class Authenticator(Protocol):
 
     def invalidate(self) -> None:
         """Forget the current credential (after a 401) so the next call gets a new one."""
+
+    async def sign_out(self, http: httpx.AsyncClient) -> None:
+        """End the sign-in: forget the credential, and revoke it where the channel can."""
 
 
 class IamAuthenticator:
@@ -47,8 +32,15 @@ class IamAuthenticator:
     never expires in the middle of a poll cycle.
     """
 
-    def __init__(self, api_key: Secret, iam_url: str, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        api_key: Secret,
+        iam_url: str,
+        timeout: float = 20.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._api_key = api_key
+        self._clock = clock
         self._token_url = iam_url.rstrip("/").removesuffix("/identity/token") + "/identity/token"
         self._timeout = timeout
         self._token: Secret | None = None
@@ -58,9 +50,13 @@ class IamAuthenticator:
     def invalidate(self) -> None:
         self._token = None
 
+    async def sign_out(self, http: httpx.AsyncClient) -> None:
+        """IAM bearer tokens cannot be revoked by their holder; forgetting is all there is."""
+        self.invalidate()
+
     async def auth_headers(self, http: httpx.AsyncClient) -> dict[str, str]:
         async with self._lock:
-            if self._token is None or time.time() >= self._refresh_at:
+            if self._token is None or self._clock() >= self._refresh_at:
                 await self._fetch_token(http)
             assert self._token is not None
             return {"Authorization": f"Bearer {self._token.reveal()}"}
@@ -84,6 +80,6 @@ class IamAuthenticator:
         if not isinstance(token, str) or not token:
             raise ApiError("The sign-in service returned no access token.")
         lifetime = float(body.get("expires_in") or 3600)
-        now = time.time()
+        now = self._clock()
         self._token = Secret(token)
         self._refresh_at = now + 0.8 * lifetime

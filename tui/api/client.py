@@ -24,6 +24,7 @@ from tui.api.errors import (
     ApiError,
     NotFound,
     RateLimited,
+    SubmissionInDoubt,
     Unauthorized,
     Unavailable,
     error_from_response,
@@ -75,6 +76,10 @@ class RuntimeClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def sign_out(self) -> None:
+        """Forget this client's credential (and revoke it where the channel allows)."""
+        await self._auth.sign_out(self._http)
+
     # plumbing ------------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -92,10 +97,11 @@ class RuntimeClient:
             try:
                 response = await self._send(method, path, **kwargs)
             except httpx.TransportError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 failure: ApiError = Unavailable(
-                    f"Cannot reach {self.base_url} ({type(exc).__name__})."
+                    f"Cannot reach {self.base_url} ({type(exc).__name__}).", request_sent=not never_sent
                 )
-                if not idempotent and not isinstance(exc, httpx.ConnectError):
+                if not idempotent and not never_sent:
                     raise failure from None
             else:
                 if response.is_success:
@@ -157,16 +163,33 @@ class RuntimeClient:
             try:
                 response = await self._request("POST", "/jobs", idempotent=False, json=body)
                 return str(response.json()["id"])
-            except Unavailable:
-                existing = await self._find_submitted_job(submission_tag)
+            except Unavailable as failure:
+                if not failure.request_sent:
+                    raise  # connecting failed (after bounded retries): nothing was created
+                existing = await self._look_for_submission(submission_tag)
                 if existing is not None:
                     return existing
+                if failure.status is None:
+                    # The connection died mid-request: the service may still be creating it.
+                    raise SubmissionInDoubt(
+                        "The service did not answer the job submission.", submission_tag
+                    ) from None
                 if attempt == attempts - 1:
                     raise
                 await asyncio.sleep(self._retry.delay(attempt))
         raise AssertionError("unreachable")
 
-    async def _find_submitted_job(self, submission_tag: str) -> str | None:
+    async def _look_for_submission(self, submission_tag: str) -> str | None:
+        try:
+            return await self.find_submission(submission_tag)
+        except ApiError:
+            raise SubmissionInDoubt(
+                "The job submission was not confirmed and the service cannot be asked about it now.",
+                submission_tag,
+            ) from None
+
+    async def find_submission(self, submission_tag: str) -> str | None:
+        """The id of the job submitted with this tag (see SubmissionInDoubt), if it exists."""
         page = await self.jobs(limit=1, tags=[submission_tag])
         return page.jobs[0].id if page.jobs else None
 

@@ -59,6 +59,26 @@ class RateLimited(ApiError):
 class Unavailable(ApiError):
     hint = "The service is down or unreachable; qrt keeps trying."
 
+    def __init__(
+        self, message: str, status: int | None = None, details: Any = None, *, request_sent: bool = True
+    ) -> None:
+        super().__init__(message, status, details)
+        self.request_sent = request_sent  # False: the request surely never reached the service
+
+
+class SubmissionInDoubt(Unavailable):
+    """A job submission the service neither confirmed nor can be shown to have refused.
+
+    qrt does not send it again (that could run it twice); `RuntimeClient.find_submission`
+    with `submission_tag` tells, once the service answers, whether the job exists.
+    """
+
+    hint = "qrt did not resubmit it, so it cannot run twice; check the jobs list before retrying."
+
+    def __init__(self, message: str, submission_tag: str) -> None:
+        super().__init__(message)
+        self.submission_tag = submission_tag
+
 
 def server_message(response: httpx.Response) -> tuple[str, Any]:
     """The human part of an error body, in any of the shapes IBM's services use."""

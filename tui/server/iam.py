@@ -23,6 +23,12 @@ from tui.server.errors import ApiProblem
 
 API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 TOKEN_LIFETIME_SECONDS = 3600
+TOKEN_LIFETIME_ENV = "QRT_SERVE_TOKEN_LIFETIME"  # for tests: tokens that expire mid-run
+
+
+def token_lifetime() -> int:
+    value = os.environ.get(TOKEN_LIFETIME_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else TOKEN_LIFETIME_SECONDS
 
 
 def load_signing_secret(data_dir: Path) -> bytes:
@@ -43,10 +49,10 @@ class TokenClaims:
 
 
 class TokenIssuer:
-    def __init__(self, api_key: str, secret: bytes, lifetime: int = TOKEN_LIFETIME_SECONDS) -> None:
+    def __init__(self, api_key: str, secret: bytes, lifetime: int | None = None) -> None:
         self._api_key = api_key.encode()
         self._secret = secret
-        self.lifetime = lifetime
+        self.lifetime = lifetime or token_lifetime()
 
     def key_matches(self, candidate: str) -> bool:
         return hmac.compare_digest(candidate.encode(), self._api_key)
