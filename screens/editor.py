@@ -43,7 +43,7 @@ class EditorScreen(AreaScreen):
         Binding("ctrl+o", "open_file", "Open", id="editor.open"),
         Binding("ctrl+s", "save_file", "Save", id="editor.save"),
         Binding("ctrl+g", "toggle_diagram", "Diagram", id="editor.diagram"),
-        Binding("f7", "external_editor", "$EDITOR", id="editor.external"),
+        Binding("f8", "external_editor", "$EDITOR", id="editor.external", priority=True),
     ]
 
     def __init__(self) -> None:

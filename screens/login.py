@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
 EMBEDDED = "(embedded local simulator)"
 CHANNEL_LABELS = (
-    ("IBM Quantum Platform (IBM Cloud)", "ibm_quantum_platform"),
-    ("Older API (hub/group/project)", "legacy"),
-    ("A qrt serve elsewhere", "local"),
+    ("IBM Cloud", "ibm_quantum_platform"),
+    ("Older API (h/g/p)", "legacy"),
+    ("Another qrt serve", "local"),
 )
 INSTANCE_HINTS = {
     "ibm_quantum_platform": "instance CRN: crn:v1:bluemix:public:quantum-computing:…",
@@ -58,7 +58,7 @@ class LoginScreen(Screen[None]):
         return self.qrt.accounts
 
     def compose(self) -> ComposeResult:
-        yield Static("Accounts · Enter connects · n new · Tab to the form, Ctrl+S saves · F1 all keys", id="login-title")
+        yield Static("Accounts · Enter connects · n new profile · Ctrl+S saves · F1 keys", id="login-title")
         with Horizontal(id="login-panes"):
             yield DataTable(id="profiles")
             with Vertical(id="profile-form"):

@@ -296,3 +296,50 @@ async def test_a_crash_traceback_shows_no_local_variables(capsys: pytest.Capture
     printed = capsys.readouterr().err
     assert "boom" in printed
     assert "qrt-secret-in-a-local" not in printed
+
+
+async def test_log_in_with_a_profile_then_log_out(
+    service: ServiceInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F6: a profile for a qrt serve with its API key typed masked; no keyring here, so the
+    key stays in memory and the screen says so; connect; log out forgets the key."""
+    monkeypatch.setenv("QRT_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f6")
+        await pilot.press("n")
+        await pilot.press(*"lab")
+        await pilot.press("tab", "tab")  # channel -> instance
+        app.screen.query_one("#profile-channel").value = "local"
+        app.screen.query_one("#profile-instance", Input).value = service.instance
+        app.screen.query_one("#profile-url", Input).value = service.url
+        token_box = app.screen.query_one("#profile-token", Input)
+        token_box.value = service.api_key
+        assert token_box.password  # shown masked
+        await pilot.press("ctrl+s")
+        storage = app.screen.query_one("#token-storage", Static)
+        await wait_for(pilot, lambda: "memory for this run only" in rendered(storage), "where the key went")
+        assert service.api_key not in (tmp_path / "config.toml").read_text()
+
+        profiles = app.screen.query_one("#profiles", DataTable)
+        await wait_for(pilot, lambda: "lab" in profiles.rows, "the new profile row")
+        profiles.focus()
+        profiles.move_cursor(row=profiles.get_row_index("lab"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.connection is not None and bool(app.backends), "backends via the profile")
+        assert app.connection.profile_name == "lab"
+
+        await pilot.press("f6")
+        profiles = app.screen.query_one("#profiles", DataTable)
+        profiles.move_cursor(row=profiles.get_row_index("lab"))
+        await pilot.press("o", "y")
+        await wait_for(pilot, lambda: app.connection is None, "the log-out")
+        assert not await app.accounts.has_token("lab")
+
+
+async def never_connects() -> Connection:
+    import asyncio
+
+    await asyncio.sleep(3600)
+    raise AssertionError("unreachable")

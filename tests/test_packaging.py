@@ -20,7 +20,7 @@ def test_wheel_contains_styles_and_runs_outside_the_checkout(tmp_path: Path) -> 
     (wheel,) = (tmp_path / "dist").glob("qrt-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "styles/app.tcss" in names
-    assert {"tui/app.py", "tui/server/app.py", "screens/home.py"} <= names
+    assert {"tui/app.py", "tui/server/app.py", "screens/editor.py", "screens/login.py"} <= names
     assert not any(name.startswith("tests/") for name in names)
 
     target = tmp_path / "site"

@@ -62,14 +62,15 @@ class QrtApp(App[None]):
         "sessions": _screen("screens.sessions", "SessionsScreen"),
     }
     DEFAULT_MODE = "editor"
+    # Priority: the editor's TextArea binds F6/F7 itself, and area keys must work everywhere.
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("f1", "help", "Help", id="app.help"),
-        Binding("f2", "switch_mode('backends')", "Backends", id="app.backends"),
-        Binding("f3", "switch_mode('editor')", "Editor", id="app.editor"),
-        Binding("f4", "switch_mode('jobs')", "Jobs", id="app.jobs"),
-        Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions"),
-        Binding("f6", "login", "Login", id="app.login"),
+        Binding("f1", "help", "Help", id="app.help", priority=True),
+        Binding("f2", "switch_mode('backends')", "Backends", id="app.backends", priority=True),
+        Binding("f3", "switch_mode('editor')", "Editor", id="app.editor", priority=True),
+        Binding("f4", "switch_mode('jobs')", "Jobs", id="app.jobs", priority=True),
+        Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions", priority=True),
+        Binding("f6", "login", "Login", id="app.login", priority=True),
     ]
 
     backends: reactive[tuple[Backend, ...]] = reactive(())
