@@ -1,0 +1,120 @@
+"""The work behind `/transpile`: OpenQASM in, ISA OpenQASM 3 and layouts out.
+
+qiskit's preset pass managers do the work, against the backend's own Target (the same one
+the app transpiles against) or a bare coupling map. Blocking CPU work: it runs on the
+transpile tasks' thread, never on the event loop; qiskit is imported lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui.circuits import QasmError, backend_target, parse_qasm
+
+if TYPE_CHECKING:
+    from qiskit.transpiler import Target
+
+    from tui.server.backends import Catalogue
+
+# The JSON-able arguments of qiskit's generate_preset_pass_manager the service passes on.
+QISKIT_OPTIONS = frozenset(
+    {
+        "seed_transpiler",
+        "initial_layout",
+        "layout_method",
+        "routing_method",
+        "translation_method",
+        "scheduling_method",
+        "approximation_degree",
+        "optimization_method",
+        "init_method",
+        "unitary_synthesis_method",
+        "qubits_initially_zero",
+        "basis_gates",
+    }
+)
+COUPLING_MAP_BASIS = ("cx", "id", "rz", "sx", "x")
+
+
+class TranspileFailure(ValueError):
+    """Why a task failed; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class TranspileRequest:
+    """One task's input; stored as JSON so that a task survives a restart."""
+
+    circuits: list[str]
+    backend: str | None
+    coupling_map: list[list[int]] | None
+    optimization_level: int
+    use_fractional_gates: bool
+    qiskit_options: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _target(request: TranspileRequest, catalogue: Catalogue) -> Target:
+    if request.backend is not None:
+        device = catalogue.get(request.backend)
+        if device is None:
+            raise TranspileFailure(f"backend {request.backend} not found")
+        return backend_target(
+            device.name, device.configuration, device.properties, request.use_fractional_gates
+        )
+    from qiskit.transpiler import CouplingMap, Target
+
+    pairs = request.coupling_map or []
+    basis = request.qiskit_options.get("basis_gates") or list(COUPLING_MAP_BASIS)
+    return Target.from_configuration(
+        basis_gates=list(basis),
+        num_qubits=1 + max(q for pair in pairs for q in pair),
+        coupling_map=CouplingMap(pairs),
+    )
+
+
+def _layout_json(circuit: Any, num_input_qubits: int) -> dict[str, list[int]]:
+    """Where each qubit went: `initial` for every device qubit, `final` for the circuit's."""
+    layout = circuit.layout
+    if layout is None:
+        trivial = list(range(num_input_qubits))
+        return {"initial": trivial, "final": trivial}
+    return {
+        "initial": [int(q) for q in layout.initial_index_layout(filter_ancillas=False)],
+        "final": [int(q) for q in layout.final_index_layout()],
+    }
+
+
+def transpile_all(request: TranspileRequest, catalogue: Catalogue) -> list[dict[str, Any]]:
+    """Each circuit as ISA OpenQASM 3 with its layout; TranspileFailure names the culprit."""
+    circuits = []
+    for index, text in enumerate(request.circuits):
+        try:
+            circuits.append(parse_qasm(text))
+        except QasmError as exc:
+            raise TranspileFailure(f"qasm_circuits[{index}]: {exc}") from None
+    from qiskit import qasm3
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    target = _target(request, catalogue)
+    options = {k: v for k, v in request.qiskit_options.items() if k != "basis_gates"}
+    try:
+        manager = generate_preset_pass_manager(
+            optimization_level=request.optimization_level, target=target, **options
+        )
+    except Exception as exc:  # noqa: BLE001 - qiskit rejects bad options with many types
+        raise TranspileFailure(f"qiskit_transpile_options: {exc}") from None
+    results = []
+    for index, circuit in enumerate(circuits):
+        try:
+            isa = manager.run(circuit)
+            qasm = qasm3.dumps(isa)
+        except Exception as exc:  # noqa: BLE001 - reported as the task's failure
+            raise TranspileFailure(f"qasm_circuits[{index}]: {exc}") from None
+        results.append(
+            {"qasm": qasm, "qpy": None, "layout": _layout_json(isa, circuit.num_qubits),
+             "success": True}
+        )
+    return results
