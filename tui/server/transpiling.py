@@ -1,21 +1,22 @@
 """The work behind `/transpile`: OpenQASM in, ISA OpenQASM 3 and layouts out.
 
 qiskit's preset pass managers do the work, against the backend's own Target (the same one
-the app transpiles against) or a bare coupling map. Blocking CPU work: it runs on the
-transpile tasks' thread, never on the event loop; qiskit is imported lazily.
+the app transpiles against) or a bare coupling map. It runs in a worker process: qiskit's
+compiled passes can hold the GIL for seconds, which in the service's own process would
+stall every other request.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.circuits import QasmError, backend_target, parse_qasm
+from tui.server.backends import DeviceSnapshot
 
 if TYPE_CHECKING:
     from qiskit.transpiler import Target
-
-    from tui.server.backends import Catalogue
 
 # The JSON-able arguments of qiskit's generate_preset_pass_manager the service passes on.
 QISKIT_OPTIONS = frozenset(
@@ -35,6 +36,7 @@ QISKIT_OPTIONS = frozenset(
     }
 )
 COUPLING_MAP_BASIS = ("cx", "id", "rz", "sx", "x")
+NON_GATE_INSTRUCTIONS = ("measure", "reset", "delay")
 
 
 class TranspileFailure(ValueError):
@@ -46,7 +48,7 @@ class TranspileRequest:
     """One task's input; stored as JSON so that a task survives a restart."""
 
     circuits: list[str]
-    backend: str | None
+    backend: str | None  # its snapshot files, resolved by the service, are passed alongside
     coupling_map: list[list[int]] | None
     optimization_level: int
     use_fractional_gates: bool
@@ -56,20 +58,18 @@ class TranspileRequest:
         return asdict(self)
 
 
-def _target(request: TranspileRequest, catalogue: Catalogue) -> Target:
-    if request.backend is not None:
-        device = catalogue.get(request.backend)
-        if device is None:
-            raise TranspileFailure(f"backend {request.backend} not found")
+def _target(request: TranspileRequest, device: DeviceSnapshot | None) -> Target:
+    if device is not None:
         return backend_target(
             device.name, device.configuration, device.properties, request.use_fractional_gates
         )
     from qiskit.transpiler import CouplingMap, Target
 
     pairs = request.coupling_map or []
-    basis = request.qiskit_options.get("basis_gates") or list(COUPLING_MAP_BASIS)
+    gates = request.qiskit_options.get("basis_gates") or COUPLING_MAP_BASIS
+    basis = list(dict.fromkeys([*gates, *NON_GATE_INSTRUCTIONS]))
     return Target.from_configuration(
-        basis_gates=list(basis),
+        basis_gates=basis,
         num_qubits=1 + max(q for pair in pairs for q in pair),
         coupling_map=CouplingMap(pairs),
     )
@@ -87,8 +87,17 @@ def _layout_json(circuit: Any, num_input_qubits: int) -> dict[str, list[int]]:
     }
 
 
-def transpile_all(request: TranspileRequest, catalogue: Catalogue) -> list[dict[str, Any]]:
-    """Each circuit as ISA OpenQASM 3 with its layout; TranspileFailure names the culprit."""
+def transpile_all(
+    request: TranspileRequest, conf_file: str | None, props_file: str | None
+) -> list[dict[str, Any]]:
+    """Each circuit as ISA OpenQASM 3 with its layout; TranspileFailure names the culprit.
+
+    The worker-process entry point: plain, picklable arguments in and out.
+    """
+    device = None
+    if conf_file is not None:
+        conf = Path(conf_file)
+        device = DeviceSnapshot(conf.parent, conf, Path(props_file) if props_file else None)
     circuits = []
     for index, text in enumerate(request.circuits):
         try:
@@ -98,7 +107,7 @@ def transpile_all(request: TranspileRequest, catalogue: Catalogue) -> list[dict[
     from qiskit import qasm3
     from qiskit.transpiler import generate_preset_pass_manager
 
-    target = _target(request, catalogue)
+    target = _target(request, device)
     options = {k: v for k, v in request.qiskit_options.items() if k != "basis_gates"}
     try:
         manager = generate_preset_pass_manager(
