@@ -158,6 +158,9 @@ def test_access_token_from_the_legacy_login_is_accepted(service: ServiceInfo) ->
         (None, {"qasm_circuits": BELL_QASM, "backend_coupling_map": [[0, 1, 2]]}, {}, 400, "backend_coupling_map"),
         (None, {"qasm_circuits": BELL_QASM, "qiskit_transpile_options": {"callback": "x"}}, {"backend": "ibm_brisbane"}, 400, "callback"),
         (None, {"qasm_circuits": BELL_QASM, "qpy_circuits": "AAAA"}, {"backend": "ibm_brisbane"}, 400, "qpy_circuits"),
+        (None, {"qasm_circuits": BELL_QASM, "qiskit_transpile_options": {"basis_gates": ["cx"]}}, {"backend": "ibm_brisbane"}, 400, "basis_gates"),
+        (None, {"qasm_circuits": BELL_QASM, "backend_coupling_map": [[0, 1]], "qiskit_transpile_options": {"basis_gates": "cx"}}, {}, 400, "basis_gates"),
+        (None, {"qasm_circuits": BELL_QASM, "backend_coupling_map": [[0, 5000]]}, {}, 400, "backend_coupling_map"),
     ],
 )
 def test_bad_requests_get_4xx_with_a_detail(
@@ -206,3 +209,11 @@ def test_tasks_left_unfinished_by_a_kill_9_finish_after_restart(tmp_path: Path) 
             assert len(task["result"]) == 2
     finally:
         stop_service(second)
+
+
+def test_unknown_basis_gate_fails_the_task_with_the_reason(service: ServiceInfo) -> None:
+    body = {"qasm_circuits": BELL_QASM, "backend_coupling_map": [[0, 1]],
+            "qiskit_transpile_options": {"basis_gates": ["cx", "nosuchgate"]}}
+    task = wait_task(service, start_transpile(service, body))
+    assert task["state"] == "FAILURE" and "nosuchgate" in task["result"], task
+

@@ -20,14 +20,18 @@ from tui.server.transpile_tasks import TranspileTasks
 from tui.server.transpiling import QISKIT_OPTIONS, TranspileRequest
 
 MAX_CIRCUITS = 100
+MAX_COUPLING_MAP_QUBITS = 1000
 AI_MODES = ("true", "false", "auto")
 AI_LAYOUT_MODES = ("keep", "optimize", "improve")
 
 QasmText = Annotated[str, Field(min_length=1, max_length=1_000_000)]
-Edge = Annotated[list[Annotated[int, Field(ge=0, le=100_000)]], Field(min_length=2, max_length=2)]
+Edge = Annotated[
+    list[Annotated[int, Field(ge=0, lt=MAX_COUPLING_MAP_QUBITS)]], Field(min_length=2, max_length=2)
+]
 
 
 def detail_error(status: int, message: str, code: str) -> dict[str, Any]:
+    """FastAPI's own error shape, which the transpiler service answered with."""
     return {"detail": message}
 
 
@@ -37,22 +41,26 @@ class TranspileBody(BaseModel):
     qasm_circuits: QasmText | Annotated[list[QasmText], Field(min_length=1, max_length=MAX_CIRCUITS)]
     qpy_circuits: str | None = None
     qiskit_transpile_options: dict[str, Any] | None = None
-    backend_coupling_map: Annotated[list[Edge], Field(min_length=1, max_length=100_000)] | None = None
+    backend_coupling_map: Annotated[list[Edge], Field(min_length=1, max_length=10_000)] | None = None
     optimization_preferences: Any = None
 
 
-def ai_report(ai: str, use_ai: bool | None, layout_mode: str, optimization_level: int) -> dict[str, Any]:
+def ai_report(
+    ai: str, use_ai: bool | None, layout_mode: str, optimization_level: int, body: TranspileBody
+) -> dict[str, Any]:
     """What was asked of the AI passes, and the plain fact that none ran."""
-    requested = ai if use_ai is None else str(use_ai).lower()
+    reason = (
+        "qrt serve has no AI transpiler passes; qiskit's preset pass manager at "
+        f"optimization_level {optimization_level} transpiled the circuits"
+    )
+    if body.optimization_preferences is not None:
+        reason += "; optimization_preferences (an AI setting) was ignored"
     return {
-        "requested": requested,
+        "requested": ai if use_ai is None else str(use_ai).lower(),
         "use_ai": use_ai,
         "layout_mode": layout_mode,
         "applied": False,
-        "reason": (
-            "qrt serve has no AI transpiler passes; qiskit's preset pass manager at "
-            f"optimization_level {optimization_level} transpiled the circuits"
-        ),
+        "reason": reason,
     }
 
 
@@ -80,6 +88,16 @@ def _checked_request(
             f"qiskit_transpile_options: unsupported {', '.join(unknown)}; "
             f"supported: {', '.join(sorted(QISKIT_OPTIONS))}.",
         )
+    if "basis_gates" in options and backend is not None:
+        raise ApiProblem(
+            400, "qiskit_transpile_options.basis_gates applies only with backend_coupling_map; "
+            "a backend brings its own basis.",
+        )
+    basis = options.get("basis_gates")
+    if basis is not None and not (
+        isinstance(basis, list) and basis and all(isinstance(g, str) for g in basis)
+    ):
+        raise ApiProblem(400, "qiskit_transpile_options.basis_gates must be a list of gate names.")
     circuits = body.qasm_circuits if isinstance(body.qasm_circuits, list) else [body.qasm_circuits]
     return TranspileRequest(
         circuits=circuits,
@@ -120,7 +138,7 @@ def transpiler_router(
         request = _checked_request(
             body, backend, optimization_level, use_fractional_gates, catalogue
         )
-        report = ai_report(ai.lower(), use_ai, ai_layout_mode.lower(), optimization_level)
+        report = ai_report(ai.lower(), use_ai, ai_layout_mode.lower(), optimization_level, body)
         return {"task_id": tasks.submit(request.to_json(), report)}
 
     @router.get("/transpile/{task_id}", tags=["transpiler"])

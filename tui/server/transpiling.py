@@ -107,8 +107,11 @@ def transpile_all(
     from qiskit import qasm3
     from qiskit.transpiler import generate_preset_pass_manager
 
-    target = _target(request, device)
     options = {k: v for k, v in request.qiskit_options.items() if k != "basis_gates"}
+    try:
+        target = _target(request, device)
+    except Exception as exc:  # noqa: BLE001 - e.g. gate names qiskit does not know
+        raise TranspileFailure(f"cannot build the target: {exc}") from None
     try:
         manager = generate_preset_pass_manager(
             optimization_level=request.optimization_level, target=target, **options
