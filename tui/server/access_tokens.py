@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from tui.server.iam import TokenIssuer
 from tui.server.store import Store, utc_now
 
-DEFAULT_TTL_SECONDS = 1209600  # two weeks, what IBM's classic login granted
+DEFAULT_TTL_SECONDS = 1209600  # two weeks: the ttl in recorded answers of IBM's classic login
 LOCAL_USER_ID = "local-user"
 
 _SCHEMA = """
@@ -32,13 +32,10 @@ CREATE TABLE IF NOT EXISTS access_tokens (
 
 @dataclass(frozen=True)
 class AccessToken:
-    id: str = ""
-    ttl: int = DEFAULT_TTL_SECONDS
-    created: str = ""
+    id: str = field(repr=False)  # the secret itself: never in a repr or a log
+    ttl: int
+    created: str
     user_id: str = LOCAL_USER_ID
-
-    def __repr__(self) -> str:  # never show the token itself
-        return f"AccessToken(ttl={self.ttl}, created={self.created!r}, user_id={self.user_id!r})"
 
 
 def _digest(token: str) -> str:
