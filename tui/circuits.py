@@ -141,15 +141,23 @@ def check_qasm(text: str) -> CircuitSummary:
     return summarize(parse_qasm(text))
 
 
-_targets: dict[str, Target] = {}
+_targets: dict[tuple[str, bool], Target] = {}
 
 
-def _target(
-    backend: str, configuration: dict[str, Any], properties: dict[str, Any] | None
+def backend_target(
+    backend: str,
+    configuration: dict[str, Any],
+    properties: dict[str, Any] | None,
+    fractional_gates: bool = True,
 ) -> Target:
-    """The backend's Target, built once per backend (it costs a second for 127 qubits)."""
-    if backend in _targets:
-        return _targets[backend]
+    """The backend's Target, built once per backend (it costs a second for 127 qubits).
+
+    `fractional_gates=False` leaves out rx/rzz-style gates, as IBM's client does unless
+    asked for them.
+    """
+    key = (backend, fractional_gates)
+    if key in _targets:
+        return _targets[key]
     import copy
 
     from qiskit_ibm_runtime.utils.backend_converter import convert_to_target
@@ -161,8 +169,9 @@ def _target(
     target = convert_to_target(
         configuration=configuration_from_server_data(copy.deepcopy(configuration)),
         properties=properties_from_server_data(copy.deepcopy(properties)) if properties else None,
+        include_fractional_gates=fractional_gates,
     )
-    _targets[backend] = target
+    _targets[key] = target
     return target
 
 
@@ -185,7 +194,7 @@ def transpile_qasm(
     from qiskit import qasm3
     from qiskit.transpiler import generate_preset_pass_manager
 
-    target = _target(backend, configuration, properties)
+    target = backend_target(backend, configuration, properties)
     manager = generate_preset_pass_manager(
         optimization_level=optimization_level,
         target=target,

@@ -10,14 +10,18 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import BaseModel
 
 from tui.server import sessions
+from tui.server.access_tokens import AccessTokens, LegacyCredentials
 from tui.server.backends import Catalogue
 from tui.server.cloud import cloud_router
 from tui.server.context import ServiceContext, ServiceSettings, pubs_module
 from tui.server.errors import ApiProblem, error_response, install_error_handlers
 from tui.server.faults import FaultInjector, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
+from tui.server.legacy import legacy_router
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
+from tui.server.transpile_tasks import TranspileTasks
+from tui.server.transpiler import transpiler_router
 
 
 def _warm_imports() -> None:
@@ -43,14 +47,18 @@ def create_app(
         ),
         faults=faults,
     )
+    legacy_credentials = LegacyCredentials(context.issuer, AccessTokens(store))
+    transpile_tasks = TranspileTasks(store, catalogue)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         context.scheduler.start()
+        transpile_tasks.start()
         threading.Thread(target=_warm_imports, name="qrt-warm", daemon=True).start()
         if on_ready is not None:
             on_ready()
         yield
+        transpile_tasks.stop()
         context.scheduler.stop()
         store.close()
 
@@ -90,6 +98,8 @@ def create_app(
     app.include_router(iam_router(context.issuer))
     app.include_router(cloud_router(context))
     app.include_router(sessions.sessions_router(context))
+    app.include_router(legacy_router(context, legacy_credentials))
+    app.include_router(transpiler_router(transpile_tasks, legacy_credentials, catalogue))
     return app
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("qrt.serve")
@@ -70,6 +72,42 @@ def _describe_validation_error(error: dict[str, Any]) -> str:
     return f"{where}: {error.get('msg', 'invalid value')}" if where else str(error.get("msg"))
 
 
+def validation_message(errors: Sequence[Any]) -> str:
+    """pydantic's or FastAPI's validation errors as one line naming the fields."""
+    details = "; ".join(_describe_validation_error(e) for e in errors[:5])
+    return f"Invalid request: {details}"
+
+
+ErrorBody = Callable[[int, str, str], dict[str, Any]]
+
+
+def route_class_with_error_body(render: ErrorBody) -> type[APIRoute]:
+    """Routes whose refusals use another service's error shape (the older APIs' own).
+
+    `render(status, message, code)` builds the body; the app-wide handlers still cover
+    everything outside these routes (unknown paths, oversized bodies, crashes).
+    """
+
+    class RouteWithOwnErrors(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+            handler = super().get_route_handler()
+
+            async def handle(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except ApiProblem as exc:
+                    body = render(exc.status, exc.message, exc.code)
+                    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+                except RequestValidationError as exc:
+                    return JSONResponse(
+                        render(400, validation_message(exc.errors()), "bad_request"), status_code=400
+                    )
+
+            return handle
+
+    return RouteWithOwnErrors
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def _problem(_: Request, exc: ApiProblem) -> JSONResponse:
@@ -81,8 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = "; ".join(_describe_validation_error(e) for e in exc.errors()[:5])
-        return error_response(400, f"Invalid request: {details}")
+        return error_response(400, validation_message(exc.errors()))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

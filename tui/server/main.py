@@ -12,7 +12,12 @@ import threading
 from pathlib import Path
 
 from tui.local_defaults import API_KEY_ENV, READY_PREFIX
-from tui.server.context import DEFAULT_INSTANCE, DEFAULT_LEGACY_INSTANCE, ServiceSettings
+from tui.server.context import (
+    DEFAULT_INSTANCE,
+    DEFAULT_LEGACY_INSTANCE,
+    ServiceSettings,
+    hub_group_project,
+)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -53,6 +58,11 @@ def run_service(
         workers=workers,
         faults=faults,
     )
+    try:
+        hub_group_project(settings.legacy_instance)
+    except ValueError as exc:
+        print(f"qrt serve: --legacy-instance: {exc}", file=sys.stderr)
+        return 2
     if faults:
         from tui.server.faults import FaultSpecError, parse_spec
 

@@ -119,9 +119,11 @@ def session_json(session: SessionRecord) -> dict[str, Any]:
     }
 
 
-def session_for_new_job(context: ServiceContext, session_id: str, backend: str) -> SessionRecord:
+def session_for_new_job(
+    context: ServiceContext, instance: str, session_id: str, backend: str
+) -> SessionRecord:
     """The session a job is submitted into, if it may take the job; else a 4xx."""
-    session = context.store.get_session(session_id, context.settings.instance)
+    session = context.store.get_session(session_id, instance)
     if session is None:
         raise ApiProblem(404, f"Session {session_id} not found.")
     session = refresh_state(context.store, session)
@@ -136,34 +138,42 @@ def session_for_new_job(context: ServiceContext, session_id: str, backend: str) 
     return session
 
 
-def sessions_router(context: ServiceContext) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", dependencies=[Depends(context.authorize)])
+def open_session(
+    context: ServiceContext,
+    instance: str,
+    backend: str | None,
+    mode: str,
+    max_ttl: int | None = None,
+    interactive_ttl: int | None = None,
+    session_id: str | None = None,
+) -> SessionRecord:
+    """A new session in state `open`; an unknown backend is a 404."""
+    if backend and context.catalogue.get(backend) is None:
+        raise ApiProblem(404, f"Backend {backend} not found.")
+    session = SessionRecord(
+        id=session_id or new_id(),
+        instance=instance,
+        backend=backend,
+        mode=mode,
+        state="open",
+        accepting_jobs=True,
+        max_ttl=max_ttl or DEFAULT_MAX_TTL,
+        interactive_ttl=interactive_ttl or DEFAULT_INTERACTIVE_TTL,
+        created=utc_now(),
+        timestamps=[{"status": "open", "timestamp": utc_now()}],
+    )
+    context.store.create_session(session)
+    return session
+
+
+def add_session_routes(router: APIRouter, context: ServiceContext, instance: str) -> None:
+    """Read, stop accepting jobs, and cancel a session: the same in both APIs."""
 
     def get_or_404(session_id: str) -> SessionRecord:
-        session = context.store.get_session(session_id, context.settings.instance)
+        session = context.store.get_session(session_id, instance)
         if session is None:
             raise ApiProblem(404, f"Session {session_id} not found.")
         return refresh_state(context.store, session)
-
-    @router.post("/sessions", tags=["sessions"])
-    def create_session(body: SessionCreate) -> dict[str, Any]:
-        backend = body.backend or body.backend_name
-        if backend and context.catalogue.get(backend) is None:
-            raise ApiProblem(404, f"Backend {backend} not found.")
-        session = SessionRecord(
-            id=new_id(),
-            instance=context.settings.instance,
-            backend=backend,
-            mode=body.mode,
-            state="open",
-            accepting_jobs=True,
-            max_ttl=body.max_ttl or DEFAULT_MAX_TTL,
-            interactive_ttl=body.interactive_ttl or DEFAULT_INTERACTIVE_TTL,
-            created=utc_now(),
-            timestamps=[{"status": "open", "timestamp": utc_now()}],
-        )
-        context.store.create_session(session)
-        return session_json(session)
 
     @router.get("/sessions/{session_id}", tags=["sessions"])
     def get_session(session_id: str) -> dict[str, Any]:
@@ -190,4 +200,18 @@ def sessions_router(context: ServiceContext) -> APIRouter:
             context.scheduler.notify()
         return Response(status_code=204)
 
+
+def sessions_router(context: ServiceContext) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(context.authorize)])
+    instance = context.settings.instance
+
+    @router.post("/sessions", tags=["sessions"])
+    def create_session(body: SessionCreate) -> dict[str, Any]:
+        session = open_session(
+            context, instance, body.backend or body.backend_name, body.mode,
+            body.max_ttl, body.interactive_ttl,
+        )
+        return session_json(session)
+
+    add_session_routes(router, context, instance)
     return router

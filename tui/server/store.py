@@ -13,7 +13,7 @@ import sqlite3
 import string
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -208,18 +208,31 @@ class Store:
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
 
+    # for tables other modules own (legacy access tokens, transpile tasks) -------------
+
+    def add_tables(self, schema: str) -> None:
+        """Create a module's own tables (idempotent DDL) in this database."""
+        with self._lock:
+            self._db.executescript(schema)
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction()
+
+    def query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._query(sql, args)
+
     # jobs ---------------------------------------------------------------------------
 
     def create_job(self, job: JobRecord) -> None:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO jobs (id, instance, backend, program, status, created, params, "
-                "session_id, tags, support_qiskit, private, cost, caller) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "session_id, tags, support_qiskit, private, cost, caller, logs) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     job.id, job.instance, job.backend, job.program, job.status, job.created,
                     json.dumps(job.params), job.session_id, json.dumps(job.tags),
-                    int(job.support_qiskit), int(job.private), job.cost, job.caller,
+                    int(job.support_qiskit), int(job.private), job.cost, job.caller, job.logs,
                 ),
             )
 

@@ -1,0 +1,295 @@
+"""Jobs as both APIs see them: today's `/api/v1/jobs` and the older `/runtime/jobs`.
+
+The two APIs differ in their bodies, credentials and a few field names. What a job is, how
+a submission is checked and queued, and how a job is read, cancelled or deleted is this one
+piece of code, so both APIs run on the same records, scheduler and rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from tui.server.context import ServiceContext, pubs_module
+from tui.server.backend_routes import device_or_404
+from tui.server.errors import ApiProblem
+from tui.server.sessions import open_session, session_for_new_job
+from tui.server.store import JobQuery, JobRecord, new_id, utc_now
+
+PROGRAMS = frozenset({"sampler", "estimator"})
+DEFAULT_COST = 600
+MAX_PAGE = 200
+
+JobRenderer = Callable[[JobRecord, bool], dict[str, Any]]
+
+
+def truthy(value: str | None) -> bool | None:
+    """A query flag as clients send it ('true', 'True', '1'); None when absent."""
+    if value is None:
+        return None
+    return value.strip().lower() in {"true", "1", "yes"}
+
+
+def job_or_404(context: ServiceContext, instance: str, job_id: str) -> JobRecord:
+    job = context.store.get_job(job_id, instance)
+    if job is None:
+        raise ApiProblem(404, f"Job {job_id} not found.")
+    return job
+
+
+def usage_json(job: JobRecord) -> dict[str, Any]:
+    return {
+        "qpu_charge_time_seconds": job.usage_seconds or 0,
+        "status": "complete" if job.is_final else "pending",
+    }
+
+
+def job_json(job: JobRecord, include_params: bool = False) -> dict[str, Any]:
+    """A job as `/api/v1` returns it (reference §1.7.3)."""
+    body: dict[str, Any] = {
+        "id": job.id,
+        "backend": job.backend,
+        "state": {"status": job.status, "reason": job.reason or "", "reason_code": job.reason_code},
+        "status": job.status,
+        "program": {"id": job.program},
+        "created": job.created,
+        "cost": job.cost,
+        "tags": job.tags,
+        "session_id": job.session_id,
+        "user_id": "local-user",
+        "runtime": "",
+        "private": job.private,
+        "usage": usage_json(job),
+        "estimated_running_time_seconds": 1.0,
+    }
+    if include_params and not job.private:
+        body["params"] = job.params
+    return body
+
+
+class JobCreate(BaseModel):
+    """The body of POST /api/v1/jobs; the older API adds a few fields to it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    program_id: str = Field(min_length=1, max_length=64)
+    backend: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any]
+    session_id: str | None = Field(default=None, max_length=36)
+    tags: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list, max_length=8)
+    log_level: str | None = Field(default=None, max_length=16)
+    cost: int | None = Field(default=None, ge=0, le=10800)
+    private: bool = False
+
+    def as_new_job(self, caller: str | None, **changes: Any) -> NewJob:
+        fields: dict[str, Any] = {
+            "program_id": self.program_id,
+            "backend": self.backend,
+            "params": self.params,
+            "session_id": self.session_id,
+            "tags": self.tags,
+            "private": self.private,
+            "cost": self.cost,
+            "caller": caller,
+        }
+        return NewJob(**{**fields, **changes})
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A submission, whichever API it came through."""
+
+    program_id: str
+    backend: str
+    params: dict[str, Any]
+    session_id: str | None = None
+    start_session: bool = False  # legacy: open a dedicated session named after this job
+    tags: list[str] = field(default_factory=list)
+    private: bool = False
+    cost: int | None = None
+    caller: str | None = None
+    logs: str = ""
+
+
+def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord:
+    """Check a submission as IBM does (400/404/409 before queueing), store it, wake the scheduler."""
+    if new.program_id not in PROGRAMS:
+        raise ApiProblem(404, f"Program {new.program_id} not found.")
+    device = device_or_404(context, new.backend)
+    if new.params.get("version", 2) != 2:
+        raise ApiProblem(400, "params.version must be 2.")
+    if new.session_id:
+        session_for_new_job(context, instance, new.session_id, device.name)
+    pubs = pubs_module()
+    try:
+        pubs.parse_pubs(new.program_id, new.params, device)
+    except pubs.PubError as exc:
+        raise ApiProblem(400, str(exc)) from None
+    job_id = new_id()
+    session_id = new.session_id
+    if new.start_session and not session_id:
+        # The older API named the session after the job that started it.
+        session_id = open_session(context, instance, device.name, "dedicated", session_id=job_id).id
+    job = JobRecord(
+        id=job_id,
+        instance=instance,
+        backend=device.name,
+        program=new.program_id,
+        status="Queued",
+        created=utc_now(),
+        params=new.params,
+        session_id=session_id,
+        tags=new.tags,
+        support_qiskit=bool(new.params.get("support_qiskit", False)),
+        private=new.private,
+        cost=new.cost if new.cost is not None else DEFAULT_COST,
+        caller=new.caller,
+        logs=new.logs,
+    )
+    context.store.create_job(job)
+    context.scheduler.notify()
+    return job
+
+
+def created_json(job: JobRecord) -> dict[str, Any]:
+    """The answer to a submission: `{"id", "backend"}`, plus `session_id` when in one."""
+    response: dict[str, Any] = {"id": job.id, "backend": job.backend}
+    if job.session_id:
+        response["session_id"] = job.session_id
+    return response
+
+
+@dataclass(frozen=True)
+class JobListFilters:
+    """The query of a jobs listing, the same in both APIs (reference §1.7.2)."""
+
+    limit: int
+    offset: int
+    pending: bool | None
+    program: str | None
+    backend: str | None
+    session_id: str | None
+    created_after: str | None
+    created_before: str | None
+    tags: tuple[str, ...]
+    newest_first: bool
+    include_params: bool
+
+    def query(self, instance: str) -> JobQuery:
+        return JobQuery(
+            instance=instance,
+            pending=self.pending,
+            backend=self.backend,
+            program=self.program,
+            session_id=self.session_id,
+            created_after=self.created_after,
+            created_before=self.created_before,
+            tags=self.tags,
+            newest_first=self.newest_first,
+            limit=self.limit,
+            offset=self.offset,
+        )
+
+
+def job_list_filters(
+    limit: int = MAX_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    pending: str | None = None,
+    program: str | None = None,
+    backend: str | None = None,
+    session_id: str | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+    tags: Annotated[list[str] | None, Query()] = None,
+    sort: str = "DESC",
+    exclude_params: str | None = None,
+) -> JobListFilters:
+    """FastAPI dependency: the listing's query parameters, checked."""
+    if sort.upper() not in {"ASC", "DESC"}:
+        raise ApiProblem(400, "sort must be ASC or DESC.")
+    return JobListFilters(
+        # Out-of-range limits fall back to the default, as IBM's service does.
+        limit=limit if 1 <= limit <= MAX_PAGE else MAX_PAGE,
+        offset=offset,
+        pending=truthy(pending),
+        program=program,
+        backend=backend,
+        session_id=session_id,
+        created_after=created_after,
+        created_before=created_before,
+        tags=tuple(tags or ()),
+        newest_first=sort.upper() == "DESC",
+        include_params=truthy(exclude_params) is False,
+    )
+
+
+def list_page(
+    context: ServiceContext, instance: str, filters: JobListFilters, render: JobRenderer
+) -> dict[str, Any]:
+    query = filters.query(instance)
+    jobs, count = context.store.list_jobs(query)
+    return {
+        "jobs": [render(job, filters.include_params) for job in jobs],
+        "count": count,
+        "offset": query.offset,
+        "limit": query.limit,
+    }
+
+
+def add_job_routes(
+    router: APIRouter, context: ServiceContext, instance: str, render: JobRenderer
+) -> None:
+    """GET/DELETE one job, its results, cancel, metrics and logs, identical in both APIs."""
+
+    @router.get("/jobs/{job_id}", tags=["jobs"])
+    def get_job(job_id: str, exclude_params: str | None = None) -> dict[str, Any]:
+        job = job_or_404(context, instance, job_id)
+        return render(job, truthy(exclude_params) is not True)
+
+    @router.get("/jobs/{job_id}/results", tags=["jobs"])
+    def job_results(job_id: str) -> Response:
+        job = job_or_404(context, instance, job_id)
+        if job.status not in {"Completed", "Failed"}:
+            return Response(status_code=204)
+        result = context.store.job_result(job_id) or ""
+        if job.status == "Failed":
+            return PlainTextResponse(result)
+        return Response(result, media_type="application/json")
+
+    @router.post("/jobs/{job_id}/cancel", tags=["jobs"], status_code=204)
+    def cancel_job(job_id: str) -> Response:
+        job = job_or_404(context, instance, job_id)
+        if job.is_final or not context.store.cancel_job(job_id):
+            raise ApiProblem(409, f"Job {job_id} is {job.status} and cannot be cancelled.")
+        context.scheduler.notify()
+        return Response(status_code=204)
+
+    @router.delete("/jobs/{job_id}", tags=["jobs"], status_code=204)
+    def delete_job(job_id: str) -> Response:
+        job = job_or_404(context, instance, job_id)
+        if not job.is_final:
+            raise ApiProblem(409, f"Job {job_id} is {job.status}; cancel it before deleting it.")
+        context.store.delete_job(job_id)
+        return Response(status_code=204)
+
+    @router.get("/jobs/{job_id}/metrics", tags=["jobs"])
+    def job_metrics(job_id: str) -> dict[str, Any]:
+        job = job_or_404(context, instance, job_id)
+        return {
+            "caller": job.caller,
+            "timestamps": {"created": job.created, "running": job.running, "finished": job.finished},
+            "usage": usage_json(job),
+            "circuits_execution_time_ns": job.execution_ns,
+            "qiskit_version": version("qiskit"),
+        }
+
+    @router.get("/jobs/{job_id}/logs", tags=["jobs"])
+    def job_logs(job_id: str) -> PlainTextResponse:
+        return PlainTextResponse(job_or_404(context, instance, job_id).logs)
+
