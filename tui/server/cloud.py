@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,7 +13,7 @@ from tui.server.context import API_VERSIONS, ServiceContext, pubs_module
 from tui.server.errors import ApiProblem
 from tui.server.iam import TokenClaims
 from tui.server.sessions import session_for_new_job
-from tui.server.store import JobQuery, JobRecord, new_id, utc_now
+from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 
 PROGRAMS = frozenset({"sampler", "estimator"})
 
@@ -73,6 +74,17 @@ def _truthy(value: str | None) -> bool | None:
     if value is None:
         return None
     return value.strip().lower() in {"true", "1", "yes"}
+
+
+def _timestamp_filter(name: str, value: str | None) -> str | None:
+    """An ISO-8601 query value in the stored form (UTC, milliseconds, Z), so it compares right."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        return format_utc(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    except (ValueError, OverflowError):
+        raise ApiProblem(400, f"{name} must be an ISO-8601 date or time, got {value[:40]!r}.") from None
 
 
 def cloud_router(context: ServiceContext) -> APIRouter:
@@ -186,8 +198,8 @@ def cloud_router(context: ServiceContext) -> APIRouter:
                 backend=backend,
                 program=program,
                 session_id=session_id,
-                created_after=created_after,
-                created_before=created_before,
+                created_after=_timestamp_filter("created_after", created_after),
+                created_before=_timestamp_filter("created_before", created_before),
                 tags=tuple(tags or ()),
                 newest_first=sort.upper() == "DESC",
                 limit=limit,

@@ -72,9 +72,14 @@ CREATE INDEX IF NOT EXISTS jobs_instance_created ON jobs (instance, created);
 """
 
 
-def utc_now() -> str:
+def format_utc(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and a Z, the form IBM's service returns."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    utc = moment.astimezone(timezone.utc)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return format_utc(datetime.now(timezone.utc))
 
 
 def new_id(length: int = 20) -> str:
