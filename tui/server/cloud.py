@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,12 +18,31 @@ from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 PROGRAMS = frozenset({"sampler", "estimator"})
 
 
+EXAMPLE_BACKEND = "ibm_brisbane"
+EXAMPLE_SAMPLER_PARAMS = {
+    "pubs": [
+        [
+            'OPENQASM 3.0; include "stdgates.inc"; bit[1] c; rz(pi/2) $0; sx $0; c[0] = measure $0;',
+            None,
+            16,
+        ]
+    ],
+    "version": 2,
+    "options": {"simulator": {"seed_simulator": 7}},
+}
+
+
+BackendName = Annotated[str, Path(max_length=64, examples=[EXAMPLE_BACKEND])]
+
+
 class JobCreate(BaseModel):
+    """The body of POST /jobs; the examples give schema-driven clients and fuzzers a real job."""
+
     model_config = ConfigDict(extra="ignore")
 
-    program_id: str = Field(min_length=1, max_length=64)
-    backend: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any]
+    program_id: str = Field(min_length=1, max_length=64, examples=["sampler", "estimator"])
+    backend: str = Field(min_length=1, max_length=64, examples=[EXAMPLE_BACKEND])
+    params: dict[str, Any] = Field(examples=[EXAMPLE_SAMPLER_PARAMS])
     session_id: str | None = Field(default=None, max_length=36)
     tags: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list, max_length=8)
     log_level: str | None = Field(default=None, max_length=16)
@@ -116,18 +135,18 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         }
 
     @secured.get("/backends/{name}/configuration", tags=["backends"])
-    def backend_configuration(name: str) -> dict[str, Any]:
+    def backend_configuration(name: BackendName) -> dict[str, Any]:
         return _device_or_404(context, name).configuration
 
     @secured.get("/backends/{name}/properties", tags=["backends"])
-    def backend_properties(name: str) -> dict[str, Any]:
+    def backend_properties(name: BackendName) -> dict[str, Any]:
         properties = _device_or_404(context, name).properties
         if properties is None:
             raise ApiProblem(404, f"Backend {name} has no calibration properties.")
         return properties
 
     @secured.get("/backends/{name}/status", tags=["backends"])
-    def backend_status(name: str) -> dict[str, Any]:
+    def backend_status(name: BackendName) -> dict[str, Any]:
         device = _device_or_404(context, name)
         return {
             "state": True,
