@@ -221,13 +221,12 @@ def test_rate_limit_answers_429_with_retry_after_per_client(rate_limited_service
     headers = service.headers()  # one token exchange: one request of this address's budget
     with httpx.Client(base_url=service.url, headers=headers) as client:
         started = time.monotonic()
-        statuses = [client.get("/api/v1/versions").status_code for _ in range(15)]
+        responses = [client.get("/api/v1/versions") for _ in range(15)]
         refilled = 5 * (time.monotonic() - started)
+        statuses = [response.status_code for response in responses]
         assert statuses[:5] == [200] * 5, statuses  # a burst of N is fine
         assert statuses.count(200) <= 5 + refilled + 1, (statuses, refilled)
-        assert 429 in statuses
-        limited = client.get("/api/v1/versions")
-        assert limited.status_code == 429
+        limited = next(response for response in responses if response.status_code == 429)
         assert "Rate limit of 5 requests per second" in error_message(limited)
         retry_after = int(limited.headers["Retry-After"])
         assert retry_after >= 1
