@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Any
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tui.server.context import API_VERSIONS, ServiceContext, pubs_module
@@ -48,6 +48,12 @@ class JobCreate(BaseModel):
     log_level: str | None = Field(default=None, max_length=16)
     cost: int | None = Field(default=None, ge=0, le=10800)
     private: bool = False
+
+
+class TagsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(max_length=8)
 
 
 def job_json(job: JobRecord, include_params: bool = False) -> dict[str, Any]:
@@ -282,19 +288,41 @@ def cloud_router(context: ServiceContext) -> APIRouter:
     def job_logs(job_id: str) -> PlainTextResponse:
         return PlainTextResponse(_job_or_404(context, job_id).logs)
 
+    @secured.put("/jobs/{job_id}/tags", tags=["jobs"], status_code=204)
+    def replace_job_tags(job_id: str, body: TagsUpdate) -> Response:
+        _job_or_404(context, job_id)
+        context.store.replace_tags(job_id, body.tags)
+        return Response(status_code=204)
+
+    @secured.get("/tags", tags=["jobs"])
+    def search_tags(
+        search: Annotated[str, Query(min_length=3, max_length=128)],
+        type: Annotated[Literal["job"], Query()] = "job",  # noqa: A002 - IBM's name
+    ) -> dict[str, list[str]]:
+        return {"tags": context.store.search_tags(context.settings.instance, search)}
+
     @secured.get("/instances/usage", tags=["instances"])
-    def instance_usage() -> JSONResponse:
-        return JSONResponse(
-            {
-                "instance_id": context.settings.instance,
-                "plan_id": "local",
-                "usage_consumed_seconds": 0,
-                "usage_limit_reached": False,
-            }
-        )
+    def instance_usage() -> dict[str, Any]:
+        start, end = _usage_period(datetime.now(timezone.utc))
+        return {
+            "instance_id": context.settings.instance,
+            "plan_id": "local",
+            "usage_period": {"start_time": format_utc(start), "end_time": format_utc(end)},
+            "usage_consumed_seconds": context.store.usage_seconds_since(
+                context.settings.instance, format_utc(start)
+            ),
+            "usage_limit_reached": False,
+        }
 
     router.include_router(secured)
     return router
+
+
+def _usage_period(now: datetime) -> tuple[datetime, datetime]:
+    """The calendar month (UTC) that usage is counted over, as IBM's monthly plans do."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following - timedelta(milliseconds=1)
 
 
 def _qiskit_version() -> str:

@@ -20,8 +20,6 @@ from tui.server.store import JobRecord, Store, utc_now
 
 log = logging.getLogger("qrt.serve")
 
-SIMULATED_SECONDS_PER_JOB = 1.0
-
 
 class JobScheduler:
     def __init__(
@@ -132,7 +130,6 @@ class JobScheduler:
             reason=outcome.reason,
             reason_code=1517 if outcome.status == "Failed" else None,
             execution_ns=outcome.execution_ns,
-            usage_seconds=SIMULATED_SECONDS_PER_JOB if outcome.status == "Completed" else 0.0,
             log_line=log_text,
         )
         self._on_job_finished(self._store, job.session_id)

@@ -305,21 +305,33 @@ class Store:
         reason: str | None = None,
         reason_code: int | None = None,
         execution_ns: int | None = None,
-        usage_seconds: float | None = None,
         log_line: str = "",
     ) -> bool:
-        """Record a running job's outcome; False if it had already ended (e.g. cancelled)."""
+        """Record a running job's outcome; False if it had already ended (e.g. cancelled).
+
+        A completed job is charged the seconds it held its device, from `running` to
+        `finished`: the simulator's time stands in for the QPU's.
+        """
+        finished = datetime.now(timezone.utc)
         with self._transaction() as db:
-            cursor = db.execute(
+            row = db.execute(
+                "SELECT running FROM jobs WHERE id = ? AND status = 'Running'", (job_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            usage_seconds = 0.0
+            if status == "Completed" and row["running"]:
+                started = datetime.fromisoformat(row["running"].replace("Z", "+00:00"))
+                usage_seconds = round(max(0.0, (finished - started).total_seconds()), 3)
+            db.execute(
                 "UPDATE jobs SET status = ?, result = ?, reason = ?, reason_code = ?, "
-                "finished = ?, execution_ns = ?, usage_seconds = ?, logs = logs || ? "
-                "WHERE id = ? AND status = 'Running'",
+                "finished = ?, execution_ns = ?, usage_seconds = ?, logs = logs || ? WHERE id = ?",
                 (
-                    status, result, reason, reason_code, utc_now(), execution_ns,
+                    status, result, reason, reason_code, format_utc(finished), execution_ns,
                     usage_seconds, log_line, job_id,
                 ),
             )
-            return cursor.rowcount == 1
+            return True
 
     def cancel_job(self, job_id: str) -> bool:
         with self._transaction() as db:
@@ -333,6 +345,27 @@ class Store:
     def delete_job(self, job_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def replace_tags(self, job_id: str, tags: list[str]) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET tags = ? WHERE id = ?", (json.dumps(tags), job_id))
+
+    def search_tags(self, instance: str, text: str, limit: int = 100) -> list[str]:
+        """Distinct job tags of the instance containing `text`, case-insensitively."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._query(
+            "SELECT DISTINCT tag.value FROM jobs, json_each(jobs.tags) AS tag "
+            "WHERE jobs.instance = ? AND tag.value LIKE ? ESCAPE '\\' ORDER BY tag.value LIMIT ?",
+            [instance, pattern, limit],
+        )
+        return [row[0] for row in rows]
+
+    def usage_seconds_since(self, instance: str, start: str) -> float:
+        (total,) = self._query(
+            "SELECT COALESCE(SUM(usage_seconds), 0) FROM jobs WHERE instance = ? AND finished >= ?",
+            [instance, start],
+        )[0]
+        return round(float(total), 3)
 
     def job_result(self, job_id: str) -> str | None:
         rows = self._query("SELECT result FROM jobs WHERE id = ?", [job_id])
