@@ -1,5 +1,8 @@
 """Moves queued jobs from the store into a pool of worker processes and back.
 
+Like a device, each backend runs one job at a time, in order (see Store.next_runnable_jobs);
+different backends run side by side, as many as there are workers.
+
 A thread, not asyncio: it waits on a condition that submissions and finished jobs signal,
 so an idle service costs nothing and a new job starts at once. Workers are spawned (not
 forked) because the service process has threads of its own.
@@ -77,7 +80,7 @@ class JobScheduler:
                 if self._stopping:
                     return
                 free_slots = 0 if self._is_held() else self._workers - len(self._in_flight)
-                queued = self._store.next_queued_jobs(free_slots) if free_slots > 0 else []
+                queued = self._store.next_runnable_jobs(free_slots)
                 if not queued:
                     self._wakeup.wait(timeout=1.0)
                     continue

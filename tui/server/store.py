@@ -156,6 +156,8 @@ _JOB_COLUMNS = (
     "usage_seconds, logs"
 )
 
+_QUALIFIED_JOB_COLUMNS = ", ".join(f"jobs.{name.strip()}" for name in _JOB_COLUMNS.split(","))
+
 
 def _job_from_row(row: sqlite3.Row) -> JobRecord:
     return JobRecord(
@@ -272,17 +274,34 @@ class Store:
         (total,) = self._query(f"SELECT COUNT(*) FROM jobs WHERE {condition}", args)[0]
         return [_job_from_row(row) for row in rows], total
 
-    def next_queued_jobs(self, limit: int) -> list[JobRecord]:
+    def next_runnable_jobs(self, limit: int) -> list[JobRecord]:
+        """The jobs to start now, at most `limit`: the head of each idle backend's queue.
+
+        A backend runs one job at a time, first come first served, except that the queued
+        jobs of an active dedicated session go first: once one of its jobs has run, a
+        session has the device while it stays active. Batch jobs queue like any other.
+        """
+        if limit <= 0:
+            return []
         rows = self._query(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'Queued' ORDER BY seq LIMIT ?",
-            [limit],
+            f"SELECT jobs.seq, {_QUALIFIED_JOB_COLUMNS}, "
+            "COALESCE(s.mode = 'dedicated' AND s.state = 'active', 0) AS has_priority "
+            "FROM jobs LEFT JOIN sessions AS s ON s.id = jobs.session_id "
+            "WHERE jobs.status = 'Queued' AND jobs.backend NOT IN "
+            "(SELECT backend FROM jobs WHERE status = 'Running') ORDER BY jobs.seq"
         )
-        return [_job_from_row(row) for row in rows]
+        heads: dict[str, sqlite3.Row] = {}
+        for row in rows:
+            head = heads.get(row["backend"])
+            if head is None or (row["has_priority"] and not head["has_priority"]):
+                heads[row["backend"]] = row
+        chosen = sorted(heads.values(), key=lambda row: row["seq"])[:limit]
+        return [_job_from_row(row) for row in chosen]
 
     def queue_lengths(self) -> dict[str, int]:
+        """Jobs waiting for each backend (the one running is not in its queue)."""
         rows = self._query(
-            "SELECT backend, COUNT(*) FROM jobs WHERE status IN ('Queued','Running') "
-            "GROUP BY backend"
+            "SELECT backend, COUNT(*) FROM jobs WHERE status = 'Queued' GROUP BY backend"
         )
         return {backend: count for backend, count in rows}
 
