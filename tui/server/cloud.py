@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tui.server.context import API_VERSIONS, ServiceContext, pubs_module
 from tui.server.errors import ApiProblem
 from tui.server.iam import TokenClaims
+from tui.server.options import OptionError, check_options
 from tui.server.sessions import session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 
@@ -173,8 +174,9 @@ def cloud_router(context: ServiceContext) -> APIRouter:
             session_for_new_job(context, body.session_id, device.name)
         pubs = pubs_module()
         try:
+            check_options(body.program_id, body.params)
             pubs.parse_pubs(body.program_id, body.params, device)
-        except pubs.PubError as exc:
+        except (pubs.PubError, OptionError) as exc:
             raise ApiProblem(400, str(exc)) from None
         job = JobRecord(
             id=new_id(),

@@ -13,11 +13,18 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import DeviceSnapshot
+from tui.server.options import (
+    OptionError,
+    TwirlingPlan,
+    twirling_plan,
+    unapplied_options,
+    wants_measure_mitigation,
+)
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -25,8 +32,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SAMPLER_SHOTS = 4096
 DEFAULT_PRECISION = 0.015625
-UNAPPLIED_SAMPLER_OPTIONS = ("dynamical_decoupling", "twirling", "execution")
-UNAPPLIED_ESTIMATOR_OPTIONS = (*UNAPPLIED_SAMPLER_OPTIONS, "resilience")
 
 
 @dataclass(frozen=True)
@@ -227,7 +232,13 @@ def observable_qubits(observables: Any, physical: list[int]) -> set[int]:
     }
 
 
-def _metadata(device: DeviceSnapshot, cut: CutDevice, seed: Any, not_applied: list[str]) -> dict[str, Any]:
+def _metadata(
+    device: DeviceSnapshot,
+    cut: CutDevice,
+    seed: Any,
+    applied: dict[str, Any],
+    not_applied: list[str],
+) -> dict[str, Any]:
     return {
         "version": 2,
         "simulator": {
@@ -236,8 +247,19 @@ def _metadata(device: DeviceSnapshot, cut: CutDevice, seed: Any, not_applied: li
             "noise_model": "device snapshot, cut to the qubits used",
             "seed_simulator": seed,
         },
+        "options_applied": applied,
         "options_not_applied": not_applied,
     }
+
+
+def _simulator(noise: NoiseModel, plan: TwirlingPlan | None, seed: int | None) -> Any:
+    from qiskit_aer import AerSimulator
+
+    from tui.server.twirling import TwirlingAerSimulator
+
+    if plan is None:
+        return AerSimulator(noise_model=noise)
+    return TwirlingAerSimulator(plan, seed=seed, noise_model=noise)
 
 
 def _completed(
@@ -259,7 +281,7 @@ def _completed(
     log_lines = [summary]
     if metadata["options_not_applied"]:
         log_lines.append(
-            f"options accepted but not simulated: {', '.join(metadata['options_not_applied'])}"
+            f"options accepted but not simulated: {'; '.join(metadata['options_not_applied'])}"
         )
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
@@ -279,7 +301,6 @@ def _job_inputs(
 
 def run_sampler(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendSamplerV2
-    from qiskit_aer import AerSimulator
 
     from tui.server.pubs import parse_sampler_pubs
 
@@ -289,19 +310,24 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
         device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
     )
     default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
+    plan = twirling_plan(options, measure_by_default=False)
     sampler = BackendSamplerV2(
-        backend=AerSimulator(noise_model=cut.noise),
+        backend=_simulator(cut.noise, plan, seed),
         options={"default_shots": int(default_shots), "seed_simulator": seed},
     )
     compacted = [
-        (compact(pub.circuit, physical, cut.index), pub.parameter_values, pub.shots)
+        (
+            compact(pub.circuit, physical, cut.index),
+            pub.parameter_values,
+            plan.total_shots(pub.shots or int(default_shots)) if plan else pub.shots,
+        )
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
     primitive_result = sampler.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-    not_applied = [name for name in UNAPPLIED_SAMPLER_OPTIONS if options.get(name)]
-    metadata = _metadata(device, cut, seed, not_applied)
+    applied = {"twirling": plan.describe()} if plan else {}
+    metadata = _metadata(device, cut, seed, applied, unapplied_options("sampler", params, options))
     return _completed(
         spec, primitive_result, metadata, lambda: plain_sampler_result(primitive_result, metadata),
         execution_ns, f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
@@ -314,7 +340,8 @@ def _plain_number(values: Any) -> Any:
 
 def run_estimator(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendEstimatorV2
-    from qiskit_aer import AerSimulator
+
+    from tui.server.mitigation import TrexEstimator, readout_flip_rates
 
     from tui.server.pubs import parse_estimator_pubs
 
@@ -325,10 +352,24 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
         touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
     cut = cut_device(device, touched)
     precision = params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION
-    estimator = BackendEstimatorV2(
-        backend=AerSimulator(noise_model=cut.noise),
-        options={"default_precision": float(precision), "seed_simulator": seed},
-    )
+    estimator_options = {"default_precision": float(precision), "seed_simulator": seed}
+    plan = twirling_plan(options, measure_by_default=True)
+    applied: dict[str, Any] = {}
+    if wants_measure_mitigation(params, options):
+        plan = replace(plan, measure=True) if plan else TwirlingPlan(False, True, None, None)
+        learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
+        flip_rates = readout_flip_rates({"noise_model": cut.noise}, len(cut.index), seed, learning)
+        applied["resilience"] = {
+            "measure_mitigation": "TREX: twirled readout, divided by its calibrated shrinkage",
+            "readout_flip_rates": [round(rate, 5) for rate in flip_rates],
+        }
+        estimator: BackendEstimatorV2 = TrexEstimator(
+            flip_rates=flip_rates, backend=_simulator(cut.noise, plan, seed), options=estimator_options
+        )
+    else:
+        estimator = BackendEstimatorV2(backend=_simulator(cut.noise, plan, seed), options=estimator_options)
+    if plan:
+        applied["twirling"] = plan.describe()
     compacted = [
         (
             compact(pub.circuit, physical, cut.index),
@@ -341,12 +382,9 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     started = time.perf_counter_ns()
     primitive_result = estimator.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-    not_applied = [name for name in UNAPPLIED_ESTIMATOR_OPTIONS if options.get(name)]
-    if params.get("resilience_level", 1):
-        not_applied.append("resilience_level (no error mitigation is simulated)")
-    metadata = _metadata(device, cut, seed, not_applied)
+    metadata = _metadata(device, cut, seed, applied, unapplied_options("estimator", params, options))
     def plain() -> dict[str, Any]:
-        # Without twirling there is one ensemble, so its standard error is the std itself.
+        # Twirled shots are pooled into one ensemble, so its standard error is the std itself.
         return {
         "results": [
             {
@@ -378,7 +416,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
         if spec.program == "estimator":
             return run_estimator(spec)
         return _failed(f"program '{spec.program}' is not supported by the local service yet")
-    except PubError as exc:
+    except (PubError, OptionError) as exc:
         return _failed(str(exc))
     except Exception as exc:  # noqa: BLE001 - reported to the user as the job's failure
         return _failed(f"{type(exc).__name__}: {exc}")

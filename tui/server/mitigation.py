@@ -1,0 +1,70 @@
+"""Estimator resilience level 1 as TREX (twirled readout error extinction).
+
+TREX (twirled readout error extinction): with measurements
+twirled, readout error acts on each measured qubit as a symmetric bit flip with some
+probability e_q, which shrinks the expectation value of a Pauli over qubits S by
+f_S = prod over S of (1 - 2 e_q). The e_q are learnt on the same noisy simulator from
+twirled measurements of |0...0>, and each Pauli's expectation value is divided by its f_S.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qiskit.primitives import BackendEstimatorV2
+
+from tui.server.options import TwirlingPlan
+from tui.server.twirling import TwirlingAerSimulator
+
+CALIBRATION_RANDOMIZATIONS = 32
+CALIBRATION_SHOTS_PER_RANDOMIZATION = 128
+_SMALLEST_SHRINKAGE = 1e-3  # below this a readout is noise; dividing by it would only amplify
+
+def readout_flip_rates(
+    simulator_options: dict[str, Any], num_qubits: int, seed: int | None, learning: dict[str, Any]
+) -> list[float]:
+    """Each qubit's symmetric readout flip probability, from twirled measurements of |0>."""
+    from qiskit import QuantumCircuit
+
+    plan = TwirlingPlan(
+        gates=False,
+        measure=True,
+        num_randomizations=_positive(learning.get("num_randomizations"), CALIBRATION_RANDOMIZATIONS),
+        shots_per_randomization=_positive(
+            learning.get("shots_per_randomization"), CALIBRATION_SHOTS_PER_RANDOMIZATION
+        ),
+    )
+    calibration = QuantumCircuit(num_qubits, num_qubits)
+    calibration.measure(range(num_qubits), range(num_qubits))
+    simulator = TwirlingAerSimulator(plan, seed=seed, **simulator_options)
+    randomizations, each = plan.split(0)
+    result = simulator.run(calibration, shots=randomizations * each, seed_simulator=seed).result()
+    memory = [int(shot, 16) for shot in result.results[0].data.memory]
+    return [sum((shot >> qubit) & 1 for shot in memory) / len(memory) for qubit in range(num_qubits)]
+
+
+def _positive(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+
+
+class TrexEstimator(BackendEstimatorV2):
+    """qiskit's BackendEstimatorV2, with each Pauli's readout shrinkage divided out."""
+
+    def __init__(self, *, flip_rates: list[float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flip_rates = flip_rates
+
+    def _shrinkage(self, pauli_label: str) -> float:
+        factor = 1.0
+        for qubit, letter in enumerate(reversed(pauli_label)):
+            if letter != "I":
+                factor *= 1 - 2 * self.flip_rates[qubit]
+        return factor
+
+    def _calc_expval_map(self, counts: Any, metadata: Any) -> dict[Any, tuple[float, float]]:
+        expvals = super()._calc_expval_map(counts, metadata)
+        for key, (value, variance) in expvals.items():
+            factor = self._shrinkage(key[1])
+            if abs(factor) >= _SMALLEST_SHRINKAGE:
+                expvals[key] = (value / factor, variance / factor**2)
+        return expvals

@@ -1,0 +1,135 @@
+"""The job options that change the physics: read, checked, and judged applicable or not.
+
+Pure Python, so that a submission is checked (and refused with a 400) without qiskit.
+Twirling and estimator measurement mitigation take effect (tui.server.twirling and
+tui.server.mitigation); everything else a job sets that cannot take effect in a
+simulation is named, with the reason, in the job's result metadata.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+class OptionError(ValueError):
+    """An option IBM would refuse; the message is shown to the user as is."""
+
+
+AUTO_RANDOMIZATIONS = 32
+
+
+@dataclass(frozen=True)
+class TwirlingPlan:
+    gates: bool
+    measure: bool
+    num_randomizations: int | None  # None: "auto"
+    shots_per_randomization: int | None  # None: "auto"
+
+    def split(self, shots: int) -> tuple[int, int]:
+        """(randomizations, shots each) for a pub of `shots` shots, as IBM sizes them."""
+        randomizations, each = self.num_randomizations, self.shots_per_randomization
+        if randomizations is None and each is None:
+            randomizations = AUTO_RANDOMIZATIONS
+        if each is None:
+            each = math.ceil(shots / randomizations)  # type: ignore[operator]
+        if randomizations is None:
+            randomizations = math.ceil(shots / each)
+        return randomizations, each
+
+    def total_shots(self, shots: int) -> int:
+        """The shots a twirled pub really gets: whole randomizations, so maybe a few more."""
+        randomizations, each = self.split(shots)
+        return randomizations * each
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "enable_gates": self.gates,
+            "enable_measure": self.measure,
+            "num_randomizations": self.num_randomizations or "auto",
+            "shots_per_randomization": self.shots_per_randomization or "auto",
+        }
+
+
+def _count_option(value: Any, name: str) -> int | None:
+    if value in (None, "auto"):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"options.twirling.{name} must be a positive integer or 'auto'")
+    return value
+
+
+def twirling_plan(options: dict[str, Any], measure_by_default: bool) -> TwirlingPlan | None:
+    """The twirling a job asked for (IBM's defaults filled in), or None for none."""
+    twirling = options.get("twirling") or {}
+    if not isinstance(twirling, dict):
+        raise OptionError("options.twirling must be an object")
+    plan = TwirlingPlan(
+        gates=bool(twirling.get("enable_gates", False)),
+        measure=bool(twirling.get("enable_measure", measure_by_default)),
+        num_randomizations=_count_option(twirling.get("num_randomizations"), "num_randomizations"),
+        shots_per_randomization=_count_option(
+            twirling.get("shots_per_randomization"), "shots_per_randomization"
+        ),
+    )
+    return plan if plan.gates or plan.measure else None
+
+
+DYNAMICAL_DECOUPLING_REASON = (
+    "the simulated noise is Markovian (depolarizing gate errors, T1/T2 relaxation, readout "
+    "error) and circuits are not scheduled, so idle qubits gather no error that a "
+    "decoupling sequence could refocus; its pulses would only add gate error"
+)
+EXECUTION_REASON = (
+    "init_qubits, rep_delay and meas_type do not change a simulation, which starts every "
+    "shot from an exact |0> and returns classified bits"
+)
+UNSIMULATED_MITIGATION = {
+    "zne_mitigation": "zero-noise extrapolation is not simulated",
+    "pec_mitigation": "probabilistic error cancellation is not simulated",
+}
+
+
+def resilience_level(params: dict[str, Any]) -> int:
+    level = params.get("resilience_level", 1)
+    if isinstance(level, bool) or level not in (0, 1, 2):
+        raise OptionError("resilience_level must be 0, 1 or 2")
+    return int(level)
+
+
+def wants_measure_mitigation(params: dict[str, Any], options: dict[str, Any]) -> bool:
+    resilience = options.get("resilience") or {}
+    return bool(resilience.get("measure_mitigation", resilience_level(params) >= 1))
+
+
+def unapplied_options(program: str, params: dict[str, Any], options: dict[str, Any]) -> list[str]:
+    """`name: reason` for every option the job set that the simulation cannot honour."""
+    unapplied = []
+    decoupling = options.get("dynamical_decoupling") or {}
+    if isinstance(decoupling, dict) and decoupling.get("enable"):
+        unapplied.append(f"dynamical_decoupling: {DYNAMICAL_DECOUPLING_REASON}")
+    if options.get("execution"):
+        unapplied.append(f"execution: {EXECUTION_REASON}")
+    if program != "estimator":
+        return unapplied
+    resilience = options.get("resilience") or {}
+    level = resilience_level(params)
+    for name, reason in UNSIMULATED_MITIGATION.items():
+        if resilience.get(name, name == "zne_mitigation" and level >= 2):
+            unapplied.append(f"resilience.{name}: {reason}")
+    if resilience.get("layer_noise_model") or resilience.get("layer_noise_learning"):
+        unapplied.append("resilience.layer_noise_learning: layer noise learning is not simulated")
+    return unapplied
+
+
+def check_options(program: str, params: dict[str, Any]) -> None:
+    """Refuse, at submission, physics options that could never run."""
+    options = params.get("options") or {}
+    if not isinstance(options, dict):
+        raise OptionError("params.options must be an object")
+    twirling_plan(options, measure_by_default=False)
+    if program == "estimator":
+        resilience_level(params)
+        if not isinstance(options.get("resilience") or {}, dict):
+            raise OptionError("options.resilience must be an object")
