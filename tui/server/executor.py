@@ -13,18 +13,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import DeviceSnapshot
-from tui.server.options import (
-    OptionError,
-    TwirlingPlan,
-    twirling_plan,
-    unapplied_options,
-    wants_measure_mitigation,
-)
+from tui.server.options import OptionError, twirling_plan, unapplied_options
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -252,16 +246,6 @@ def _metadata(
     }
 
 
-def _simulator(noise: NoiseModel, plan: TwirlingPlan | None, seed: int | None) -> Any:
-    from qiskit_aer import AerSimulator
-
-    from tui.server.twirling import TwirlingAerSimulator
-
-    if plan is None:
-        return AerSimulator(noise_model=noise)
-    return TwirlingAerSimulator(plan, seed=seed, noise_model=noise)
-
-
 def _completed(
     spec: JobSpec,
     primitive_result: Any,
@@ -302,6 +286,8 @@ def _job_inputs(
 def run_sampler(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendSamplerV2
 
+    from tui.server.twirling import noisy_simulator
+
     from tui.server.pubs import parse_sampler_pubs
 
     params = spec.params
@@ -312,7 +298,7 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
     plan = twirling_plan(options, measure_by_default=False)
     sampler = BackendSamplerV2(
-        backend=_simulator(cut.noise, plan, seed),
+        backend=noisy_simulator(cut.noise, plan, seed),
         options={"default_shots": int(default_shots), "seed_simulator": seed},
     )
     compacted = [
@@ -339,10 +325,7 @@ def _plain_number(values: Any) -> Any:
 
 
 def run_estimator(spec: JobSpec) -> JobOutcome:
-    from qiskit.primitives import BackendEstimatorV2
-
-    from tui.server.mitigation import TrexEstimator, readout_flip_rates
-
+    from tui.server.mitigation import noisy_estimator
     from tui.server.pubs import parse_estimator_pubs
 
     params = spec.params
@@ -352,24 +335,10 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
         touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
     cut = cut_device(device, touched)
     precision = params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION
-    estimator_options = {"default_precision": float(precision), "seed_simulator": seed}
-    plan = twirling_plan(options, measure_by_default=True)
-    applied: dict[str, Any] = {}
-    if wants_measure_mitigation(params, options):
-        plan = replace(plan, measure=True) if plan else TwirlingPlan(False, True, None, None)
-        learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
-        flip_rates = readout_flip_rates({"noise_model": cut.noise}, len(cut.index), seed, learning)
-        applied["resilience"] = {
-            "measure_mitigation": "TREX: twirled readout, divided by its calibrated shrinkage",
-            "readout_flip_rates": [round(rate, 5) for rate in flip_rates],
-        }
-        estimator: BackendEstimatorV2 = TrexEstimator(
-            flip_rates=flip_rates, backend=_simulator(cut.noise, plan, seed), options=estimator_options
-        )
-    else:
-        estimator = BackendEstimatorV2(backend=_simulator(cut.noise, plan, seed), options=estimator_options)
-    if plan:
-        applied["twirling"] = plan.describe()
+    estimator, applied = noisy_estimator(
+        cut.noise, len(cut.index), params, options,
+        {"default_precision": float(precision), "seed_simulator": seed},
+    )
     compacted = [
         (
             compact(pub.circuit, physical, cut.index),
@@ -383,10 +352,10 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     primitive_result = estimator.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
     metadata = _metadata(device, cut, seed, applied, unapplied_options("estimator", params, options))
+
     def plain() -> dict[str, Any]:
         # Twirled shots are pooled into one ensemble, so its standard error is the std itself.
-        return {
-        "results": [
+        results = [
             {
                 "data": {
                     "evs": _plain_number(pub_result.data.evs),
@@ -396,9 +365,8 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
                 "metadata": dict(pub_result.metadata),
             }
             for pub_result in primitive_result
-        ],
-        "metadata": metadata,
-        }
+        ]
+        return {"results": results, "metadata": metadata}
 
     return _completed(
         spec, primitive_result, metadata, plain, execution_ns,

@@ -9,19 +9,23 @@ twirled measurements of |0...0>, and each Pauli's expectation value is divided b
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from qiskit.primitives import BackendEstimatorV2
 
-from tui.server.options import TwirlingPlan
-from tui.server.twirling import TwirlingAerSimulator
+from tui.server.options import TwirlingPlan, twirling_plan, wants_measure_mitigation
+from tui.server.twirling import TwirlingAerSimulator, noisy_simulator
+
+if TYPE_CHECKING:
+    from qiskit_aer.noise import NoiseModel
 
 CALIBRATION_RANDOMIZATIONS = 32
 CALIBRATION_SHOTS_PER_RANDOMIZATION = 128
 _SMALLEST_SHRINKAGE = 1e-3  # below this a readout is noise; dividing by it would only amplify
 
 def readout_flip_rates(
-    simulator_options: dict[str, Any], num_qubits: int, seed: int | None, learning: dict[str, Any]
+    noise: NoiseModel, num_qubits: int, seed: int | None, learning: dict[str, Any]
 ) -> list[float]:
     """Each qubit's symmetric readout flip probability, from twirled measurements of |0>."""
     from qiskit import QuantumCircuit
@@ -36,7 +40,7 @@ def readout_flip_rates(
     )
     calibration = QuantumCircuit(num_qubits, num_qubits)
     calibration.measure(range(num_qubits), range(num_qubits))
-    simulator = TwirlingAerSimulator(plan, seed=seed, **simulator_options)
+    simulator = TwirlingAerSimulator(plan, noise, seed)
     randomizations, each = plan.split(0)
     result = simulator.run(calibration, shots=randomizations * each, seed_simulator=seed).result()
     memory = [int(shot, 16) for shot in result.results[0].data.memory]
@@ -68,3 +72,34 @@ class TrexEstimator(BackendEstimatorV2):
             if abs(factor) >= _SMALLEST_SHRINKAGE:
                 expvals[key] = (value / factor, variance / factor**2)
         return expvals
+
+
+def noisy_estimator(
+    noise: NoiseModel,
+    num_qubits: int,
+    params: dict[str, Any],
+    options: dict[str, Any],
+    estimator_options: dict[str, Any],
+) -> tuple[BackendEstimatorV2, dict[str, Any]]:
+    """The estimator a job's options ask for, and what it applies (for the result metadata)."""
+    seed = estimator_options.get("seed_simulator")
+    plan = twirling_plan(options, measure_by_default=True)
+    applied: dict[str, Any] = {}
+    if not wants_measure_mitigation(params, options):
+        estimator = BackendEstimatorV2(
+            backend=noisy_simulator(noise, plan, seed), options=estimator_options
+        )
+    else:
+        plan = replace(plan, measure=True) if plan else TwirlingPlan(False, True, None, None)
+        learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
+        flip_rates = readout_flip_rates(noise, num_qubits, seed, learning)
+        applied["resilience"] = {
+            "measure_mitigation": "TREX: twirled readout, divided by its calibrated shrinkage",
+            "readout_flip_rates": [round(rate, 5) for rate in flip_rates],
+        }
+        estimator = TrexEstimator(
+            flip_rates=flip_rates, backend=noisy_simulator(noise, plan, seed), options=estimator_options
+        )
+    if plan:
+        applied["twirling"] = plan.describe()
+    return estimator, applied

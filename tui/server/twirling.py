@@ -24,8 +24,16 @@ from tui.server.options import TwirlingPlan
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.result import Result
+    from qiskit_aer.noise import NoiseModel
 
-ONE_QUBIT_GATES = ("rz", "sx", "x")
+ONE_QUBIT_GATES = frozenset({"rz", "sx", "x", "u1", "u2", "u3"})
+
+
+def noisy_simulator(noise: NoiseModel, plan: TwirlingPlan | None, seed: int | None) -> AerSimulator:
+    """The device's noisy simulator, twirling as `plan` says if there is a plan."""
+    if plan is None:
+        return AerSimulator(noise_model=noise)
+    return TwirlingAerSimulator(plan, noise, seed)
 
 
 class _DoneJob:
@@ -41,10 +49,11 @@ class _DoneJob:
 class TwirlingAerSimulator(AerSimulator):
     """An AerSimulator that runs every circuit as pooled twirled copies of itself."""
 
-    def __init__(self, plan: TwirlingPlan, seed: int | None = None, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, plan: TwirlingPlan, noise_model: NoiseModel, seed: int | None = None) -> None:
+        super().__init__(noise_model=noise_model)
         self.plan = plan
         self._twirl_seed = seed
+        self._one_qubit_basis = sorted(ONE_QUBIT_GATES & set(noise_model.basis_gates))
 
     def run(self, circuits: Any, shots: int = 1024, **options: Any) -> _DoneJob:  # type: ignore[override]
         import numpy as np
@@ -74,7 +83,7 @@ class TwirlingAerSimulator(AerSimulator):
         if self.plan.gates:
             seed = int(rng.integers(2**63))
             variants = pauli_twirl_2q_gates(circuit, seed=seed, num_twirls=randomizations)
-            merge = PassManager([Optimize1qGatesDecomposition(basis=list(ONE_QUBIT_GATES))])
+            merge = PassManager([Optimize1qGatesDecomposition(basis=self._one_qubit_basis)])
             variants = [merge.run(variant) for variant in variants]
         else:
             variants = [circuit] * randomizations
