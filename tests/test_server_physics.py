@@ -162,3 +162,27 @@ def test_impossible_physics_options_are_refused_at_submission(
     response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body, timeout=60)
     assert response.status_code == 400, response.text
     assert phrase in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("program", "params", "phrase"),
+    [
+        ("sampler", {"shots": 3_000_000}, "3000000 shots"),
+        ("sampler", {"options": {"twirling": {"enable_measure": True, "num_randomizations": 5000,
+                                              "shots_per_randomization": 1000}}}, "5000000 shots"),
+        ("estimator", {"precision": 1e-300}, "shots in all"),
+        ("estimator", {"options": {"resilience": {"measure_noise_learning": {
+            "num_randomizations": 10_000, "shots_per_randomization": 10_000}}}}, "shots in all"),
+        ("sampler", {"options": {"default_shots": "many"}}, "default_shots"),
+        ("estimator", {"precision": -1}, "precision"),
+    ],
+)
+def test_jobs_too_big_to_simulate_are_refused_at_submission(
+    service: ServiceInfo, bell_isa_qasm: str, program: str, params: dict[str, Any], phrase: str
+) -> None:
+    width = int(bell_isa_qasm.split("$")[-1].split(";")[0]) + 1  # the highest device qubit used
+    pub: list[Any] = [bell_isa_qasm] if program == "sampler" else [bell_isa_qasm, ["Z" * width]]
+    body = {"program_id": program, "backend": "ibm_brisbane", "params": {"pubs": [pub], "version": 2, **params}}
+    response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body, timeout=60)
+    assert response.status_code == 400, response.text
+    assert phrase in response.json()["errors"][0]["message"]

@@ -18,14 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import DeviceSnapshot
-from tui.server.options import OptionError, twirling_plan, unapplied_options
+from tui.server.options import (
+    OptionError,
+    default_precision,
+    default_shots,
+    twirling_plan,
+    unapplied_options,
+)
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit_aer.noise import NoiseModel
 
-DEFAULT_SAMPLER_SHOTS = 4096
-DEFAULT_PRECISION = 0.015625
 
 
 @dataclass(frozen=True)
@@ -295,17 +299,17 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     cut = cut_device(
         device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
     )
-    default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
+    shots = default_shots(params)
     plan = twirling_plan(options, measure_by_default=False)
     sampler = BackendSamplerV2(
         backend=noisy_simulator(cut.noise, plan, seed),
-        options={"default_shots": int(default_shots), "seed_simulator": seed},
+        options={"default_shots": shots, "seed_simulator": seed},
     )
     compacted = [
         (
             compact(pub.circuit, physical, cut.index),
             pub.parameter_values,
-            plan.total_shots(pub.shots or int(default_shots)) if plan else pub.shots,
+            plan.total_shots(pub.shots or shots) if plan else pub.shots,
         )
         for pub, physical in zip(pubs, physical_by_pub)
     ]
@@ -334,10 +338,9 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     for pub, physical in zip(pubs, physical_by_pub):
         touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
     cut = cut_device(device, touched)
-    precision = params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION
     estimator, applied = noisy_estimator(
         cut.noise, len(cut.index), params, options,
-        {"default_precision": float(precision), "seed_simulator": seed},
+        {"default_precision": default_precision(params), "seed_simulator": seed},
     )
     compacted = [
         (

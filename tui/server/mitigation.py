@@ -14,41 +14,34 @@ from typing import TYPE_CHECKING, Any
 
 from qiskit.primitives import BackendEstimatorV2
 
-from tui.server.options import TwirlingPlan, twirling_plan, wants_measure_mitigation
+from tui.server.options import (
+    TwirlingPlan,
+    calibration_shape,
+    twirling_plan,
+    wants_measure_mitigation,
+)
 from tui.server.twirling import TwirlingAerSimulator, noisy_simulator
 
 if TYPE_CHECKING:
     from qiskit_aer.noise import NoiseModel
 
-CALIBRATION_RANDOMIZATIONS = 32
-CALIBRATION_SHOTS_PER_RANDOMIZATION = 128
 _SMALLEST_SHRINKAGE = 1e-3  # below this a readout is noise; dividing by it would only amplify
 
 def readout_flip_rates(
-    noise: NoiseModel, num_qubits: int, seed: int | None, learning: dict[str, Any]
+    noise: NoiseModel, num_qubits: int, seed: int | None, options: dict[str, Any]
 ) -> list[float]:
     """Each qubit's symmetric readout flip probability, from twirled measurements of |0>."""
     from qiskit import QuantumCircuit
 
-    plan = TwirlingPlan(
-        gates=False,
-        measure=True,
-        num_randomizations=_positive(learning.get("num_randomizations"), CALIBRATION_RANDOMIZATIONS),
-        shots_per_randomization=_positive(
-            learning.get("shots_per_randomization"), CALIBRATION_SHOTS_PER_RANDOMIZATION
-        ),
-    )
+    randomizations, each = calibration_shape(options)
+    plan = TwirlingPlan(gates=False, measure=True, num_randomizations=randomizations,
+                        shots_per_randomization=each)
     calibration = QuantumCircuit(num_qubits, num_qubits)
     calibration.measure(range(num_qubits), range(num_qubits))
     simulator = TwirlingAerSimulator(plan, noise, seed)
-    randomizations, each = plan.split(0)
     result = simulator.run(calibration, shots=randomizations * each, seed_simulator=seed).result()
     memory = [int(shot, 16) for shot in result.results[0].data.memory]
     return [sum((shot >> qubit) & 1 for shot in memory) / len(memory) for qubit in range(num_qubits)]
-
-
-def _positive(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
 class TrexEstimator(BackendEstimatorV2):
@@ -91,8 +84,7 @@ def noisy_estimator(
         )
     else:
         plan = replace(plan, measure=True) if plan else TwirlingPlan(False, True, None, None)
-        learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
-        flip_rates = readout_flip_rates(noise, num_qubits, seed, learning)
+        flip_rates = readout_flip_rates(noise, num_qubits, seed, options)
         applied["resilience"] = {
             "measure_mitigation": "TREX: twirled readout, divided by its calibrated shrinkage",
             "readout_flip_rates": [round(rate, 5) for rate in flip_rates],

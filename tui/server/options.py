@@ -18,6 +18,10 @@ class OptionError(ValueError):
 
 
 AUTO_RANDOMIZATIONS = 32
+DEFAULT_SAMPLER_SHOTS = 4096
+DEFAULT_PRECISION = 0.015625
+CALIBRATION_RANDOMIZATIONS = 32
+CALIBRATION_SHOTS_PER_RANDOMIZATION = 128
 
 
 @dataclass(frozen=True)
@@ -124,12 +128,46 @@ def unapplied_options(program: str, params: dict[str, Any], options: dict[str, A
 
 
 def check_options(program: str, params: dict[str, Any]) -> None:
-    """Refuse, at submission, physics options that could never run."""
+    """Refuse, at submission, options that could never run."""
     options = params.get("options") or {}
     if not isinstance(options, dict):
         raise OptionError("params.options must be an object")
     twirling_plan(options, measure_by_default=False)
+    for name, value in (("params.shots", params.get("shots")),
+                        ("options.default_shots", options.get("default_shots"))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise OptionError(f"{name} must be a positive integer")
+    for name, value in (("params.precision", params.get("precision")),
+                        ("options.default_precision", options.get("default_precision"))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+            raise OptionError(f"{name} must be a positive number")
     if program == "estimator":
         resilience_level(params)
         if not isinstance(options.get("resilience") or {}, dict):
             raise OptionError("options.resilience must be an object")
+        calibration_shape(options)
+
+
+def default_shots(params: dict[str, Any]) -> int:
+    options = params.get("options") or {}
+    return int(params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS)
+
+
+def default_precision(params: dict[str, Any]) -> float:
+    options = params.get("options") or {}
+    return float(params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION)
+
+
+def calibration_shape(options: dict[str, Any]) -> tuple[int, int]:
+    """(randomizations, shots each) of the readout calibration measurement mitigation runs."""
+    learning = (options.get("resilience") or {}).get("measure_noise_learning") or {}
+    if not isinstance(learning, dict):
+        raise OptionError("options.resilience.measure_noise_learning must be an object")
+    return (
+        _positive(learning.get("num_randomizations"), CALIBRATION_RANDOMIZATIONS),
+        _positive(learning.get("shots_per_randomization"), CALIBRATION_SHOTS_PER_RANDOMIZATION),
+    )
+
+
+def _positive(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
