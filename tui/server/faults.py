@@ -106,7 +106,6 @@ class FaultInjector:
             return any(rule.kind == "hold" and rule.path == "scheduler" for rule in self._rules)
 
 
-
 class FaultMiddleware:
     """Pure ASGI, so that a rule can also end a request without any response."""
 

@@ -331,7 +331,8 @@ class Store:
         A completed job is charged the seconds it held its device, from `running` to
         `finished`: the simulator's time stands in for the QPU's.
         """
-        finished = datetime.now(timezone.utc)
+        now = datetime.now(timezone.utc)
+        finished = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as it is stored
         with self._transaction() as db:
             row = db.execute(
                 "SELECT running FROM jobs WHERE id = ? AND status = 'Running'", (job_id,)
