@@ -81,3 +81,32 @@ def test_usage_is_the_running_time_of_completed_jobs(service: ServiceInfo, bell_
     assert after["instance_id"] == service.instance
     period = after["usage_period"]
     assert period["start_time"] <= stamps["finished"] <= period["end_time"]
+
+
+def test_instance_limit_is_reported_and_enforced(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    headers = service.headers()
+    url = f"{service.url}/api/v1"
+    wait_final(service, headers, _submit(service, headers, bell_isa_qasm, []))  # some usage to count
+    consumed = httpx.get(f"{url}/instances/usage", headers=headers).json()["usage_consumed_seconds"]
+    assert consumed > 0
+    try:
+        under = httpx.put(f"{url}/instances/configuration", headers=headers, json={"instance_limit": consumed / 2})
+        assert under.status_code == 409 and "under this month's usage" in error_message(under)
+        limit = consumed + 0.001
+        assert httpx.put(f"{url}/instances/configuration", headers=headers,
+                         json={"instance_limit": limit}).status_code == 204
+        assert httpx.get(f"{url}/instances/configuration", headers=headers).json() == {"instance_limit": limit}
+        assert httpx.get(f"{url}/instance", headers=headers).json()["instance_limit_seconds"] == limit
+        usage = httpx.get(f"{url}/instances/usage", headers=headers).json()
+        assert usage["usage_limit_seconds"] == limit and usage["usage_limit_reached"] is False
+        wait_final(service, headers, _submit(service, headers, bell_isa_qasm, []))  # uses the rest
+        assert httpx.get(f"{url}/instances/usage", headers=headers).json()["usage_limit_reached"] is True
+        body = {"program_id": "sampler", "backend": "ibm_brisbane",
+                "params": {"pubs": [[bell_isa_qasm, None, 10]], "version": 2}}
+        refused = httpx.post(f"{url}/jobs", headers=headers, json=body, timeout=60)
+        assert refused.status_code == 409 and "used its limit" in error_message(refused)
+    finally:
+        httpx.put(f"{url}/instances/configuration", headers=headers, json={"instance_limit": None})
+    assert "usage_limit_seconds" not in httpx.get(f"{url}/instances/usage", headers=headers).json()
+    bad = httpx.put(f"{url}/instances/configuration", headers=headers, json={"instance_limit": -1})
+    assert bad.status_code == 400

@@ -2,13 +2,16 @@
 
 Every operation is called with a real bearer token, so the generated bodies, queries and
 path values reach the handlers instead of stopping at authentication. The fault-control
-route is left out: fuzzing it would inject faults into the other tests' server.
+route is left out: fuzzing it would inject faults into the other tests' server; an
+instance limit the fuzzer sets is removed afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -23,8 +26,13 @@ def openapi_schema(service: ServiceInfo) -> Any:
 
 
 @pytest.fixture(scope="module")
-def authorized_headers(service: ServiceInfo) -> dict[str, str]:
-    return service.headers()
+def authorized_headers(service: ServiceInfo) -> Iterator[dict[str, str]]:
+    headers = service.headers()
+    yield headers
+    # the fuzzer may have set an instance limit; later tests need to submit jobs
+    reset = httpx.put(f"{service.url}/api/v1/instances/configuration", headers=headers,
+                      json={"instance_limit": None})
+    assert reset.status_code == 204
 
 
 schema = schemathesis.pytest.from_fixture("openapi_schema").exclude(path="/qrt/faults")

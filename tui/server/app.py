@@ -16,6 +16,7 @@ from tui.server.context import ServiceContext, ServiceSettings, pubs_module
 from tui.server.errors import ApiProblem, install_error_handlers
 from tui.server.faults import CONTROL_PATH, FaultInjector, FaultMiddleware, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
+from tui.server.instances import instances_router
 from tui.server.limits import BodyLimitMiddleware
 from tui.server.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from tui.server.scheduler import JobScheduler
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(iam_router(context.issuer))
     app.include_router(cloud_router(context))
     app.include_router(sessions.sessions_router(context))
+    app.include_router(instances_router(context))
     return app
 
 

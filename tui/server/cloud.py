@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tui.server.context import API_VERSIONS, ServiceContext, pubs_module
 from tui.server.errors import ApiProblem
 from tui.server.iam import TokenClaims
+from tui.server.instances import ensure_usage_left
 from tui.server.options import OptionError, check_options
 from tui.server.sessions import session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
@@ -170,6 +171,7 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         device = _device_or_404(context, body.backend)
         if body.params.get("version", 2) != 2:
             raise ApiProblem(400, "params.version must be 2.")
+        ensure_usage_left(context)
         if body.session_id:
             session_for_new_job(context, body.session_id, device.name)
         pubs = pubs_module()
@@ -303,28 +305,8 @@ def cloud_router(context: ServiceContext) -> APIRouter:
     ) -> dict[str, list[str]]:
         return {"tags": context.store.search_tags(context.settings.instance, search)}
 
-    @secured.get("/instances/usage", tags=["instances"])
-    def instance_usage() -> dict[str, Any]:
-        start, end = _usage_period(datetime.now(timezone.utc))
-        return {
-            "instance_id": context.settings.instance,
-            "plan_id": "local",
-            "usage_period": {"start_time": format_utc(start), "end_time": format_utc(end)},
-            "usage_consumed_seconds": context.store.usage_seconds_since(
-                context.settings.instance, format_utc(start)
-            ),
-            "usage_limit_reached": False,
-        }
-
     router.include_router(secured)
     return router
-
-
-def _usage_period(now: datetime) -> tuple[datetime, datetime]:
-    """The calendar month (UTC) that usage is counted over, as IBM's monthly plans do."""
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    following = (start + timedelta(days=32)).replace(day=1)
-    return start, following - timedelta(milliseconds=1)
 
 
 def _qiskit_version() -> str:

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     timestamps TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_instance_created ON jobs (instance, created);
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY,
+    limit_seconds REAL
+);
 """
 
 
@@ -386,6 +390,18 @@ class Store:
             [instance, start],
         )[0]
         return round(float(total), 3)
+
+    def instance_limit(self, instance: str) -> float | None:
+        rows = self._query("SELECT limit_seconds FROM instances WHERE id = ?", [instance])
+        return rows[0][0] if rows else None
+
+    def set_instance_limit(self, instance: str, seconds: float | None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO instances (id, limit_seconds) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET limit_seconds = excluded.limit_seconds",
+                (instance, seconds),
+            )
 
     def job_result(self, job_id: str) -> str | None:
         rows = self._query("SELECT result FROM jobs WHERE id = ?", [job_id])
