@@ -127,13 +127,14 @@ def test_estimator_resilience_level_1_removes_readout_error_with_trex(service: S
     symmetric_flip = (zero_given_one + one_given_zero) / 2
     raw_z = raw["results"][0]["data"]["evs"][0]
     mitigated_z = mitigated["results"][0]["data"]["evs"][0]
-    assert abs(raw_z - (-1 + 2 * symmetric_flip)) < 0.02, raw_z  # level 0 twirls but keeps the error
+    assert abs(raw_z - (-1 + 2 * zero_given_one)) < 0.02, raw_z  # level 0: the raw readout error
     assert abs(mitigated_z + 1) < 0.015, mitigated_z  # ideal -1, less only the X gate's tiny error
     assert abs(mitigated_z + 1) < abs(raw_z + 1) / 3
     resilience = mitigated["metadata"]["options_applied"]["resilience"]
     assert resilience["measure_mitigation"].startswith("TREX")
     assert abs(resilience["readout_flip_rates"][0] - symmetric_flip) < 0.01
-    assert "resilience" not in raw["metadata"]["options_applied"]
+    assert raw["metadata"]["options_applied"] == {}  # IBM's level 0: no twirling, no mitigation
+    assert mitigated["metadata"]["options_applied"]["twirling"]["enable_measure"] is True
 
 
 def test_options_that_cannot_be_simulated_are_reported_with_the_reason(service: ServiceInfo, bell_isa_qasm: str) -> None:
@@ -186,3 +187,13 @@ def test_jobs_too_big_to_simulate_are_refused_at_submission(
     response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body, timeout=60)
     assert response.status_code == 400, response.text
     assert phrase in response.json()["errors"][0]["message"]
+
+
+def test_estimator_level_2_twirls_gates_too_and_says_zne_is_not_simulated(service: ServiceInfo) -> None:
+    qasm = 'OPENQASM 3.0; include "stdgates.inc"; x $19;'
+    result = _estimate(service, qasm, ["Z" + "I" * 19], {"resilience_level": 2})
+    applied = result["metadata"]["options_applied"]
+    assert applied["twirling"]["enable_gates"] is True and applied["twirling"]["enable_measure"] is True
+    assert applied["resilience"]["measure_mitigation"].startswith("TREX")
+    assert any(entry.startswith("resilience.zne_mitigation:") for entry in result["metadata"]["options_not_applied"])
+    assert abs(result["results"][0]["data"]["evs"][0] + 1) < 0.03

@@ -300,7 +300,7 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
         device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
     )
     shots = default_shots(params)
-    plan = twirling_plan(options, measure_by_default=False)
+    plan = twirling_plan("sampler", params)
     sampler = BackendSamplerV2(
         backend=noisy_simulator(cut.noise, plan, seed),
         options={"default_shots": shots, "seed_simulator": seed},

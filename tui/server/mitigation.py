@@ -76,7 +76,7 @@ def noisy_estimator(
 ) -> tuple[BackendEstimatorV2, dict[str, Any]]:
     """The estimator a job's options ask for, and what it applies (for the result metadata)."""
     seed = estimator_options.get("seed_simulator")
-    plan = twirling_plan(options, measure_by_default=True)
+    plan = twirling_plan("estimator", params)
     applied: dict[str, Any] = {}
     if not wants_measure_mitigation(params, options):
         estimator = BackendEstimatorV2(

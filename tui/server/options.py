@@ -56,6 +56,10 @@ class TwirlingPlan:
         }
 
 
+def _or_default(value: Any, default: bool) -> Any:
+    return default if value is None else value
+
+
 def _count_option(value: Any, name: str) -> int | None:
     if value in (None, "auto"):
         return None
@@ -64,14 +68,20 @@ def _count_option(value: Any, name: str) -> int | None:
     return value
 
 
-def twirling_plan(options: dict[str, Any], measure_by_default: bool) -> TwirlingPlan | None:
-    """The twirling a job asked for (IBM's defaults filled in), or None for none."""
+def twirling_plan(program: str, params: dict[str, Any]) -> TwirlingPlan | None:
+    """The twirling a job asked for, or None for none.
+
+    IBM's defaults: none for the Sampler; for the Estimator, measurements from resilience
+    level 1 and gates from level 2.
+    """
+    options = params.get("options") or {}
+    level = resilience_level(params) if program == "estimator" else 0
     twirling = options.get("twirling") or {}
     if not isinstance(twirling, dict):
         raise OptionError("options.twirling must be an object")
     plan = TwirlingPlan(
-        gates=bool(twirling.get("enable_gates", False)),
-        measure=bool(twirling.get("enable_measure", measure_by_default)),
+        gates=bool(_or_default(twirling.get("enable_gates"), level >= 2)),
+        measure=bool(_or_default(twirling.get("enable_measure"), level >= 1)),
         num_randomizations=_count_option(twirling.get("num_randomizations"), "num_randomizations"),
         shots_per_randomization=_count_option(
             twirling.get("shots_per_randomization"), "shots_per_randomization"
@@ -132,7 +142,6 @@ def check_options(program: str, params: dict[str, Any]) -> None:
     options = params.get("options") or {}
     if not isinstance(options, dict):
         raise OptionError("params.options must be an object")
-    twirling_plan(options, measure_by_default=False)
     for name, value in (("params.shots", params.get("shots")),
                         ("options.default_shots", options.get("default_shots"))):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -141,8 +150,8 @@ def check_options(program: str, params: dict[str, Any]) -> None:
                         ("options.default_precision", options.get("default_precision"))):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
             raise OptionError(f"{name} must be a positive number")
+    twirling_plan(program, params)
     if program == "estimator":
-        resilience_level(params)
         if not isinstance(options.get("resilience") or {}, dict):
             raise OptionError("options.resilience must be an object")
         calibration_shape(options)

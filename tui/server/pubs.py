@@ -217,7 +217,7 @@ def job_shots(program: str, params: dict[str, Any], pubs: list[Any]) -> int:
     )
 
     options = params.get("options") or {}
-    plan = twirling_plan(options, measure_by_default=program == "estimator")
+    plan = twirling_plan(program, params)
     total = 0
     for index, pub in enumerate(pubs):
         try:
