@@ -3,8 +3,9 @@
 Both wrap ASGI `receive`, so a chunked upload without Content-Length is stopped at the cap
 instead of being read whole first, and a `[[[[...` body is refused at its 65th bracket,
 long before a parser recurses on it. The shape guard is a scanner, not a parser: it skips
-strings with one regex each and counts commas with `bytes.count`, so it costs a small
-fraction of the parse it protects.
+strings with one regex each and counts commas with `bytes.count`, so its cost grows with
+the number of strings and containers, which MAX_JSON_VALUES bounds. Measured: 70 ms for a
+12 MB OpenQASM string, 0.5 s for 300,000 small arrays (json.loads: 12 ms and 0.24 s).
 """
 
 from __future__ import annotations
