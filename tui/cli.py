@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults",
         default=None,
         metavar="SPEC",
-        help="inject faults for testing clients, e.g. '/api/v1/jobs:status=503x3;*:latency=0.2'; "
+        help="inject faults for testing clients, e.g. '/api/v1/jobs:status=503x3;*:latency=0.2' "
+        "(kinds: status, latency, stall, drop, lost, and scheduler:hold); "
         "also enables PUT /qrt/faults to change them at run time",
     )
     serve.add_argument(
