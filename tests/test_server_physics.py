@@ -141,9 +141,12 @@ def test_options_that_cannot_be_simulated_are_reported_with_the_reason(service: 
     result = run_sampler(service, bell_isa_qasm, 50, {
         "dynamical_decoupling": {"enable": True, "sequence_type": "XY4"},
         "execution": {"init_qubits": True, "rep_delay": 0.0001},
+        "twirling": {"enable_gates": True, "strategy": "active-accum"},
     })
     not_applied = result["metadata"]["options_not_applied"]
-    assert [entry.split(":")[0] for entry in not_applied] == ["dynamical_decoupling", "execution"]
+    assert [entry.split(":")[0] for entry in not_applied] == [
+        "dynamical_decoupling", "execution", "twirling.strategy"]
+    assert result["metadata"]["options_applied"]["twirling"]["enable_gates"] is True
     assert "Markovian" in not_applied[0]
 
 

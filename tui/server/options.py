@@ -99,6 +99,10 @@ EXECUTION_REASON = (
     "init_qubits, rep_delay and meas_type do not change a simulation, which starts every "
     "shot from an exact |0> and returns classified bits"
 )
+TWIRLING_STRATEGY_REASON = (
+    "each 2-qubit gate is twirled with Paulis on its own qubits only; which idle qubits "
+    "a strategy would also twirl is not modelled"
+)
 UNSIMULATED_MITIGATION = {
     "zne_mitigation": "zero-noise extrapolation is not simulated",
     "pec_mitigation": "probabilistic error cancellation is not simulated",
@@ -125,6 +129,9 @@ def unapplied_options(program: str, params: dict[str, Any], options: dict[str, A
         unapplied.append(f"dynamical_decoupling: {DYNAMICAL_DECOUPLING_REASON}")
     if options.get("execution"):
         unapplied.append(f"execution: {EXECUTION_REASON}")
+    twirling = options.get("twirling") or {}
+    if isinstance(twirling, dict) and twirling.get("strategy"):
+        unapplied.append(f"twirling.strategy: {TWIRLING_STRATEGY_REASON}")
     if program != "estimator":
         return unapplied
     resilience = options.get("resilience") or {}
