@@ -55,7 +55,7 @@ def start_service(
     """Start `qrt serve`; `extra` flags come last, so a second `--port` replaces `--port 0`."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--port", "0", "--data-dir", str(data_dir),
-         "--api-key", api_key, "--instance", TEST_INSTANCE, *extra],
+         f"--api-key={api_key}", "--instance", TEST_INSTANCE, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -205,9 +205,9 @@ def test_options_that_are_not_simulated_are_reported(service: ServiceInfo, bell_
     headers = service.headers()
     body = {"program_id": "sampler", "backend": "ibm_brisbane",
             "params": {"pubs": [[bell_isa_qasm, None, 50]], "version": 2,
-                       "options": {"twirling": {"enable_gates": True}}}}
+                       "options": {"dynamical_decoupling": {"enable": True}}}}
     job_id = httpx.post(f"{service.url}/api/v1/jobs", headers=headers, json=body, timeout=60).json()["id"]
     wait_final(service, headers, job_id)
     result = httpx.get(f"{service.url}/api/v1/jobs/{job_id}/results", headers=headers).json()
-    assert result["metadata"]["options_not_applied"] == ["twirling"]
-    assert "twirling" in httpx.get(f"{service.url}/api/v1/jobs/{job_id}/logs", headers=headers).text
+    assert [entry.split(":")[0] for entry in result["metadata"]["options_not_applied"]] == ["dynamical_decoupling"]
+    assert "dynamical_decoupling" in httpx.get(f"{service.url}/api/v1/jobs/{job_id}/logs", headers=headers).text

@@ -61,11 +61,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults",
         default=None,
         metavar="SPEC",
-        help="inject faults for testing clients, e.g. '/api/v1/jobs:status=503x3;*:latency=0.2'; "
+        help="inject faults for testing clients, e.g. '/api/v1/jobs:status=503x3;*:latency=0.2' "
+        "(kinds: status, latency, stall, drop, lost, and scheduler:hold); "
         "also enables PUT /qrt/faults to change them at run time",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=_positive_rate,
+        default=None,
+        metavar="N",
+        help="answer 429 with Retry-After to a client (token or address) above N requests "
+        "per second (default: no limit)",
     )
     serve.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def _positive_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < rate < float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of requests per second")
+    return rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
             stop_on_stdin_eof=args.stop_on_stdin_eof,
             faults=args.faults,
+            rate_limit=args.rate_limit,
         )
     from tui.app import run_app
 

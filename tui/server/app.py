@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel
 
 from tui.server import sessions
@@ -14,10 +14,13 @@ from tui.server.access_tokens import AccessTokens, LegacyCredentials
 from tui.server.backends import Catalogue
 from tui.server.cloud import cloud_router
 from tui.server.context import ServiceContext, ServiceSettings, pubs_module
-from tui.server.errors import ApiProblem, error_response, install_error_handlers
-from tui.server.faults import FaultInjector, FaultSpecError
+from tui.server.errors import ApiProblem, install_error_handlers
+from tui.server.faults import CONTROL_PATH, FaultInjector, FaultMiddleware, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
 from tui.server.legacy import legacy_router
+from tui.server.instances import instances_router
+from tui.server.limits import BodyLimitMiddleware
+from tui.server.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
 from tui.server.transpile_tasks import TranspileTasks
@@ -72,26 +75,12 @@ def create_app(
     app.state.context = context
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body_size(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                return error_response(400, "Content-Length is not a number.")
-            if int(declared) > settings.max_body_bytes:
-                return error_response(
-                    413, f"Request body over {settings.max_body_bytes} bytes."
-                )
-        if faults is not None:
-            injected = await faults.before_request(request.url.path)
-            if injected is not None:
-                return injected
-            response = await call_next(request)
-            await faults.after_request(request.url.path)
-            return response
-        return await call_next(request)
+    # Added innermost first: a request meets the rate limit, then the body limits, then faults.
+    if faults is not None:
+        app.add_middleware(FaultMiddleware, injector=faults)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit is not None:
+        app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(settings.rate_limit))
 
     if faults is not None:
         app.include_router(fault_control_router(context, faults))
@@ -100,6 +89,7 @@ def create_app(
     app.include_router(sessions.sessions_router(context))
     app.include_router(legacy_router(context, legacy_credentials))
     app.include_router(transpiler_router(transpile_tasks, legacy_credentials, catalogue))
+    app.include_router(instances_router(context))
     return app
 
 
@@ -110,7 +100,7 @@ class FaultSpec(BaseModel):
 def fault_control_router(context: ServiceContext, faults: FaultInjector) -> APIRouter:
     router = APIRouter(dependencies=[Depends(context.authorize)])
 
-    @router.put("/qrt/faults", tags=["faults"])
+    @router.put(CONTROL_PATH, tags=["faults"])
     def set_faults(body: FaultSpec) -> dict[str, str]:
         try:
             faults.replace(body.spec)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from tui.server.backend_routes import add_backend_detail_routes
 from tui.server.context import API_VERSIONS, ServiceContext
@@ -17,9 +17,16 @@ from tui.server.jobs import (
     created_json,
     job_json,
     job_list_filters,
+    job_or_404,
     list_page,
     submit_job,
 )
+
+
+class TagsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(max_length=8)
 
 
 def cloud_router(context: ServiceContext) -> APIRouter:
@@ -65,16 +72,18 @@ def cloud_router(context: ServiceContext) -> APIRouter:
 
     add_job_routes(secured, context, instance, job_json)
 
-    @secured.get("/instances/usage", tags=["instances"])
-    def instance_usage() -> JSONResponse:
-        return JSONResponse(
-            {
-                "instance_id": instance,
-                "plan_id": "local",
-                "usage_consumed_seconds": 0,
-                "usage_limit_reached": False,
-            }
-        )
+    @secured.put("/jobs/{job_id}/tags", tags=["jobs"], status_code=204)
+    def replace_job_tags(job_id: str, body: TagsUpdate) -> Response:
+        job_or_404(context, instance, job_id)
+        context.store.replace_tags(job_id, body.tags)
+        return Response(status_code=204)
+
+    @secured.get("/tags", tags=["jobs"])
+    def search_tags(
+        search: Annotated[str, Query(min_length=3, max_length=128)],
+        type: Annotated[Literal["job"], Query()] = "job",  # noqa: A002 - IBM's name
+    ) -> dict[str, list[str]]:
+        return {"tags": context.store.search_tags(instance, search)}
 
     router.include_router(secured)
     return router

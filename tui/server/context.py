@@ -60,6 +60,7 @@ class ServiceSettings:
     workers: int = 2
     max_body_bytes: int = 16 * 1024 * 1024
     faults: str | None = None  # None: fault injection off and not controllable
+    rate_limit: float | None = None  # requests per second per client; None: unlimited
 
 
 @dataclass

@@ -18,15 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import DeviceSnapshot
+from tui.server.options import (
+    OptionError,
+    default_precision,
+    default_shots,
+    twirling_plan,
+    unapplied_options,
+)
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit_aer.noise import NoiseModel
 
-DEFAULT_SAMPLER_SHOTS = 4096
-DEFAULT_PRECISION = 0.015625
-UNAPPLIED_SAMPLER_OPTIONS = ("dynamical_decoupling", "twirling", "execution")
-UNAPPLIED_ESTIMATOR_OPTIONS = (*UNAPPLIED_SAMPLER_OPTIONS, "resilience")
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,13 @@ def observable_qubits(observables: Any, physical: list[int]) -> set[int]:
     }
 
 
-def _metadata(device: DeviceSnapshot, cut: CutDevice, seed: Any, not_applied: list[str]) -> dict[str, Any]:
+def _metadata(
+    device: DeviceSnapshot,
+    cut: CutDevice,
+    seed: Any,
+    applied: dict[str, Any],
+    not_applied: list[str],
+) -> dict[str, Any]:
     return {
         "version": 2,
         "simulator": {
@@ -236,6 +245,7 @@ def _metadata(device: DeviceSnapshot, cut: CutDevice, seed: Any, not_applied: li
             "noise_model": "device snapshot, cut to the qubits used",
             "seed_simulator": seed,
         },
+        "options_applied": applied,
         "options_not_applied": not_applied,
     }
 
@@ -259,7 +269,7 @@ def _completed(
     log_lines = [summary]
     if metadata["options_not_applied"]:
         log_lines.append(
-            f"options accepted but not simulated: {', '.join(metadata['options_not_applied'])}"
+            f"options accepted but not simulated: {'; '.join(metadata['options_not_applied'])}"
         )
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
@@ -279,7 +289,8 @@ def _job_inputs(
 
 def run_sampler(spec: JobSpec) -> JobOutcome:
     from qiskit.primitives import BackendSamplerV2
-    from qiskit_aer import AerSimulator
+
+    from tui.server.twirling import noisy_simulator
 
     from tui.server.pubs import parse_sampler_pubs
 
@@ -288,20 +299,25 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     cut = cut_device(
         device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
     )
-    default_shots = params.get("shots") or options.get("default_shots") or DEFAULT_SAMPLER_SHOTS
+    shots = default_shots(params)
+    plan = twirling_plan("sampler", params)
     sampler = BackendSamplerV2(
-        backend=AerSimulator(noise_model=cut.noise),
-        options={"default_shots": int(default_shots), "seed_simulator": seed},
+        backend=noisy_simulator(cut.noise, plan, seed),
+        options={"default_shots": shots, "seed_simulator": seed},
     )
     compacted = [
-        (compact(pub.circuit, physical, cut.index), pub.parameter_values, pub.shots)
+        (
+            compact(pub.circuit, physical, cut.index),
+            pub.parameter_values,
+            plan.total_shots(pub.shots or shots) if plan else pub.shots,
+        )
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
     primitive_result = sampler.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-    not_applied = [name for name in UNAPPLIED_SAMPLER_OPTIONS if options.get(name)]
-    metadata = _metadata(device, cut, seed, not_applied)
+    applied = {"twirling": plan.describe()} if plan else {}
+    metadata = _metadata(device, cut, seed, applied, unapplied_options("sampler", params, options))
     return _completed(
         spec, primitive_result, metadata, lambda: plain_sampler_result(primitive_result, metadata),
         execution_ns, f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
@@ -313,9 +329,7 @@ def _plain_number(values: Any) -> Any:
 
 
 def run_estimator(spec: JobSpec) -> JobOutcome:
-    from qiskit.primitives import BackendEstimatorV2
-    from qiskit_aer import AerSimulator
-
+    from tui.server.mitigation import noisy_estimator
     from tui.server.pubs import parse_estimator_pubs
 
     params = spec.params
@@ -324,10 +338,9 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     for pub, physical in zip(pubs, physical_by_pub):
         touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
     cut = cut_device(device, touched)
-    precision = params.get("precision") or options.get("default_precision") or DEFAULT_PRECISION
-    estimator = BackendEstimatorV2(
-        backend=AerSimulator(noise_model=cut.noise),
-        options={"default_precision": float(precision), "seed_simulator": seed},
+    estimator, applied = noisy_estimator(
+        cut.noise, len(cut.index), params, options,
+        {"default_precision": default_precision(params), "seed_simulator": seed},
     )
     compacted = [
         (
@@ -341,14 +354,11 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     started = time.perf_counter_ns()
     primitive_result = estimator.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-    not_applied = [name for name in UNAPPLIED_ESTIMATOR_OPTIONS if options.get(name)]
-    if params.get("resilience_level", 1):
-        not_applied.append("resilience_level (no error mitigation is simulated)")
-    metadata = _metadata(device, cut, seed, not_applied)
+    metadata = _metadata(device, cut, seed, applied, unapplied_options("estimator", params, options))
+
     def plain() -> dict[str, Any]:
-        # Without twirling there is one ensemble, so its standard error is the std itself.
-        return {
-        "results": [
+        # Twirled shots are pooled into one ensemble, so its standard error is the std itself.
+        results = [
             {
                 "data": {
                     "evs": _plain_number(pub_result.data.evs),
@@ -358,9 +368,8 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
                 "metadata": dict(pub_result.metadata),
             }
             for pub_result in primitive_result
-        ],
-        "metadata": metadata,
-        }
+        ]
+        return {"results": results, "metadata": metadata}
 
     return _completed(
         spec, primitive_result, metadata, plain, execution_ns,
@@ -378,7 +387,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
         if spec.program == "estimator":
             return run_estimator(spec)
         return _failed(f"program '{spec.program}' is not supported by the local service yet")
-    except PubError as exc:
+    except (PubError, OptionError) as exc:
         return _failed(str(exc))
     except Exception as exc:  # noqa: BLE001 - reported to the user as the job's failure
         return _failed(f"{type(exc).__name__}: {exc}")

@@ -75,10 +75,29 @@ class TokenIssuer:
         return TokenClaims(subject=str(claims.get("sub", "")), expires_at=int(claims["exp"]))
 
 
+_TOKEN_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type", "apikey"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": [API_KEY_GRANT]},
+                        "apikey": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 def iam_router(issuer: TokenIssuer) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/identity/token", tags=["iam"])
+    @router.post("/identity/token", tags=["iam"], openapi_extra=_TOKEN_REQUEST_BODY)
     async def create_token(request: Request) -> JSONResponse:
         body = (await request.body()).decode("utf-8", errors="replace")
         form = {key: values[0] for key, values in parse_qs(body).items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import Annotated, Any
 
@@ -19,14 +20,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from tui.server.context import ServiceContext, pubs_module
 from tui.server.backend_routes import device_or_404
 from tui.server.errors import ApiProblem
+from tui.server.instances import ensure_usage_left
+from tui.server.options import OptionError, check_options
 from tui.server.sessions import open_session, session_for_new_job
-from tui.server.store import JobQuery, JobRecord, new_id, utc_now
+from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 
 PROGRAMS = frozenset({"sampler", "estimator"})
 DEFAULT_COST = 600
 MAX_PAGE = 200
 
 JobRenderer = Callable[[JobRecord, bool], dict[str, Any]]
+
+EXAMPLE_BACKEND = "ibm_brisbane"
+EXAMPLE_SAMPLER_PARAMS = {
+    "pubs": [
+        [
+            'OPENQASM 3.0; include "stdgates.inc"; bit[1] c; rz(pi/2) $0; sx $0; c[0] = measure $0;',
+            None,
+            16,
+        ]
+    ],
+    "version": 2,
+    "options": {"simulator": {"seed_simulator": 7}},
+}
 
 
 def truthy(value: str | None) -> bool | None:
@@ -74,13 +90,14 @@ def job_json(job: JobRecord, include_params: bool = False) -> dict[str, Any]:
 
 
 class JobCreate(BaseModel):
-    """The body of POST /api/v1/jobs; the older API adds a few fields to it."""
+    """The body of POST /api/v1/jobs; the older API adds a few fields to it. The examples
+    give schema-driven clients and fuzzers a real job."""
 
     model_config = ConfigDict(extra="ignore")
 
-    program_id: str = Field(min_length=1, max_length=64)
-    backend: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any]
+    program_id: str = Field(min_length=1, max_length=64, examples=["sampler", "estimator"])
+    backend: str = Field(min_length=1, max_length=64, examples=[EXAMPLE_BACKEND])
+    params: dict[str, Any] = Field(examples=[EXAMPLE_SAMPLER_PARAMS])
     session_id: str | None = Field(default=None, max_length=36)
     tags: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list, max_length=8)
     log_level: str | None = Field(default=None, max_length=16)
@@ -124,12 +141,14 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
     device = device_or_404(context, new.backend)
     if new.params.get("version", 2) != 2:
         raise ApiProblem(400, "params.version must be 2.")
+    ensure_usage_left(context)
     if new.session_id:
         session_for_new_job(context, instance, new.session_id, device.name)
     pubs = pubs_module()
     try:
+        check_options(new.program_id, new.params)
         pubs.parse_pubs(new.program_id, new.params, device)
-    except pubs.PubError as exc:
+    except (pubs.PubError, OptionError) as exc:
         raise ApiProblem(400, str(exc)) from None
     job_id = new_id()
     session_id = new.session_id
@@ -197,6 +216,17 @@ class JobListFilters:
         )
 
 
+def _timestamp_filter(name: str, value: str | None) -> str | None:
+    """An ISO-8601 query value in the stored form (UTC, milliseconds, Z), so it compares right."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        return format_utc(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    except (ValueError, OverflowError):
+        raise ApiProblem(400, f"{name} must be an ISO-8601 date or time, got {value[:40]!r}.") from None
+
+
 def job_list_filters(
     limit: int = MAX_PAGE,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -221,8 +251,8 @@ def job_list_filters(
         program=program,
         backend=backend,
         session_id=session_id,
-        created_after=created_after,
-        created_before=created_before,
+        created_after=_timestamp_filter("created_after", created_after),
+        created_before=_timestamp_filter("created_before", created_before),
         tags=tuple(tags or ()),
         newest_first=sort.upper() == "DESC",
         include_params=truthy(exclude_params) is False,

@@ -35,10 +35,12 @@ def run_service(
     log_level: str,
     stop_on_stdin_eof: bool = False,
     faults: str | None = None,
+    rate_limit: float | None = None,
 ) -> int:
     import uvicorn
 
     from tui.server.app import create_app
+    from tui.server.protocol import DroppableH11Protocol
 
     if host not in LOOPBACK_HOSTS and not allow_remote:
         print(
@@ -57,6 +59,7 @@ def run_service(
         legacy_instance=legacy_instance or DEFAULT_LEGACY_INSTANCE,
         workers=workers,
         faults=faults,
+        rate_limit=rate_limit,
     )
     try:
         hub_group_project(settings.legacy_instance)
@@ -96,7 +99,7 @@ def run_service(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings, on_ready=announce)
     config = uvicorn.Config(
-        app, log_level=log_level, access_log=log_level == "debug", lifespan="on",
+        app, http=DroppableH11Protocol, log_level=log_level, access_log=log_level == "debug", lifespan="on",
         timeout_graceful_shutdown=3,
     )
     uvicorn.Server(config).run(sockets=[sock])

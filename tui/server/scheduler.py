@@ -1,5 +1,8 @@
 """Moves queued jobs from the store into a pool of worker processes and back.
 
+Like a device, each backend runs one job at a time, in order (see Store.next_runnable_jobs);
+different backends run side by side, as many as there are workers.
+
 A thread, not asyncio: it waits on a condition that submissions and finished jobs signal,
 so an idle service costs nothing and a new job starts at once. Workers are spawned (not
 forked) because the service process has threads of its own.
@@ -19,8 +22,6 @@ from tui.server.executor import JobOutcome, JobSpec, run_job, warm_up
 from tui.server.store import JobRecord, Store, utc_now
 
 log = logging.getLogger("qrt.serve")
-
-SIMULATED_SECONDS_PER_JOB = 1.0
 
 
 class JobScheduler:
@@ -79,7 +80,7 @@ class JobScheduler:
                 if self._stopping:
                     return
                 free_slots = 0 if self._is_held() else self._workers - len(self._in_flight)
-                queued = self._store.next_queued_jobs(free_slots) if free_slots > 0 else []
+                queued = self._store.next_runnable_jobs(free_slots)
                 if not queued:
                     self._wakeup.wait(timeout=1.0)
                     continue
@@ -132,7 +133,6 @@ class JobScheduler:
             reason=outcome.reason,
             reason_code=1517 if outcome.status == "Failed" else None,
             execution_ns=outcome.execution_ns,
-            usage_seconds=SIMULATED_SECONDS_PER_JOB if outcome.status == "Completed" else 0.0,
             log_line=log_text,
         )
         self._on_job_finished(self._store, job.session_id)

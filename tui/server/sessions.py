@@ -24,7 +24,7 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     mode: Literal["dedicated", "batch"]
-    backend: str | None = Field(default=None, max_length=64)
+    backend: str | None = Field(default=None, max_length=64, examples=["ibm_brisbane"])
     backend_name: str | None = Field(default=None, max_length=64)
     max_ttl: int | None = Field(default=None, ge=1, le=86400)
     interactive_ttl: int | None = Field(default=None, ge=1, le=86400)

@@ -69,12 +69,21 @@ CREATE TABLE IF NOT EXISTS sessions (
     timestamps TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_instance_created ON jobs (instance, created);
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY,
+    limit_seconds REAL
+);
 """
 
 
-def utc_now() -> str:
+def format_utc(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and a Z, the form IBM's service returns."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    utc = moment.astimezone(timezone.utc)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return format_utc(datetime.now(timezone.utc))
 
 
 def new_id(length: int = 20) -> str:
@@ -150,6 +159,8 @@ _JOB_COLUMNS = (
     "finished, session_id, tags, support_qiskit, private, cost, caller, execution_ns, "
     "usage_seconds, logs"
 )
+
+_QUALIFIED_JOB_COLUMNS = ", ".join(f"jobs.{name.strip()}" for name in _JOB_COLUMNS.split(","))
 
 
 def _job_from_row(row: sqlite3.Row) -> JobRecord:
@@ -280,17 +291,34 @@ class Store:
         (total,) = self._query(f"SELECT COUNT(*) FROM jobs WHERE {condition}", args)[0]
         return [_job_from_row(row) for row in rows], total
 
-    def next_queued_jobs(self, limit: int) -> list[JobRecord]:
+    def next_runnable_jobs(self, limit: int) -> list[JobRecord]:
+        """The jobs to start now, at most `limit`: the head of each idle backend's queue.
+
+        A backend runs one job at a time, first come first served, except that the queued
+        jobs of an active dedicated session go first: once one of its jobs has run, a
+        session has the device while it stays active. Batch jobs queue like any other.
+        """
+        if limit <= 0:
+            return []
         rows = self._query(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'Queued' ORDER BY seq LIMIT ?",
-            [limit],
+            f"SELECT jobs.seq, {_QUALIFIED_JOB_COLUMNS}, "
+            "COALESCE(s.mode = 'dedicated' AND s.state = 'active', 0) AS has_priority "
+            "FROM jobs LEFT JOIN sessions AS s ON s.id = jobs.session_id "
+            "WHERE jobs.status = 'Queued' AND jobs.backend NOT IN "
+            "(SELECT backend FROM jobs WHERE status = 'Running') ORDER BY jobs.seq"
         )
-        return [_job_from_row(row) for row in rows]
+        heads: dict[str, sqlite3.Row] = {}
+        for row in rows:
+            head = heads.get(row["backend"])
+            if head is None or (row["has_priority"] and not head["has_priority"]):
+                heads[row["backend"]] = row
+        chosen = sorted(heads.values(), key=lambda row: row["seq"])[:limit]
+        return [_job_from_row(row) for row in chosen]
 
     def queue_lengths(self) -> dict[str, int]:
+        """Jobs waiting for each backend (the one running is not in its queue)."""
         rows = self._query(
-            "SELECT backend, COUNT(*) FROM jobs WHERE status IN ('Queued','Running') "
-            "GROUP BY backend"
+            "SELECT backend, COUNT(*) FROM jobs WHERE status = 'Queued' GROUP BY backend"
         )
         return {backend: count for backend, count in rows}
 
@@ -313,21 +341,34 @@ class Store:
         reason: str | None = None,
         reason_code: int | None = None,
         execution_ns: int | None = None,
-        usage_seconds: float | None = None,
         log_line: str = "",
     ) -> bool:
-        """Record a running job's outcome; False if it had already ended (e.g. cancelled)."""
+        """Record a running job's outcome; False if it had already ended (e.g. cancelled).
+
+        A completed job is charged the seconds it held its device, from `running` to
+        `finished`: the simulator's time stands in for the QPU's.
+        """
+        now = datetime.now(timezone.utc)
+        finished = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as it is stored
         with self._transaction() as db:
-            cursor = db.execute(
+            row = db.execute(
+                "SELECT running FROM jobs WHERE id = ? AND status = 'Running'", (job_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            usage_seconds = 0.0
+            if status == "Completed" and row["running"]:
+                started = datetime.fromisoformat(row["running"].replace("Z", "+00:00"))
+                usage_seconds = round(max(0.0, (finished - started).total_seconds()), 3)
+            db.execute(
                 "UPDATE jobs SET status = ?, result = ?, reason = ?, reason_code = ?, "
-                "finished = ?, execution_ns = ?, usage_seconds = ?, logs = logs || ? "
-                "WHERE id = ? AND status = 'Running'",
+                "finished = ?, execution_ns = ?, usage_seconds = ?, logs = logs || ? WHERE id = ?",
                 (
-                    status, result, reason, reason_code, utc_now(), execution_ns,
+                    status, result, reason, reason_code, format_utc(finished), execution_ns,
                     usage_seconds, log_line, job_id,
                 ),
             )
-            return cursor.rowcount == 1
+            return True
 
     def cancel_job(self, job_id: str) -> bool:
         with self._transaction() as db:
@@ -341,6 +382,39 @@ class Store:
     def delete_job(self, job_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def replace_tags(self, job_id: str, tags: list[str]) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET tags = ? WHERE id = ?", (json.dumps(tags), job_id))
+
+    def search_tags(self, instance: str, text: str, limit: int = 100) -> list[str]:
+        """Distinct job tags of the instance containing `text`, case-insensitively."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._query(
+            "SELECT DISTINCT tag.value FROM jobs, json_each(jobs.tags) AS tag "
+            "WHERE jobs.instance = ? AND tag.value LIKE ? ESCAPE '\\' ORDER BY tag.value LIMIT ?",
+            [instance, pattern, limit],
+        )
+        return [row[0] for row in rows]
+
+    def usage_seconds_since(self, instance: str, start: str) -> float:
+        (total,) = self._query(
+            "SELECT COALESCE(SUM(usage_seconds), 0) FROM jobs WHERE instance = ? AND finished >= ?",
+            [instance, start],
+        )[0]
+        return round(float(total), 3)
+
+    def instance_limit(self, instance: str) -> float | None:
+        rows = self._query("SELECT limit_seconds FROM instances WHERE id = ?", [instance])
+        return rows[0][0] if rows else None
+
+    def set_instance_limit(self, instance: str, seconds: float | None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO instances (id, limit_seconds) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET limit_seconds = excluded.limit_seconds",
+                (instance, seconds),
+            )
 
     def job_result(self, job_id: str) -> str | None:
         rows = self._query("SELECT result FROM jobs WHERE id = ?", [job_id])
