@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "also enables PUT /qrt/faults to change them at run time",
     )
     serve.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--count-requests", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
             stop_on_stdin_eof=args.stop_on_stdin_eof,
             faults=args.faults,
+            count_requests=args.count_requests,
         )
     from tui.app import run_app
 

@@ -17,6 +17,7 @@ from tui.server.errors import ApiProblem, error_response, install_error_handlers
 from tui.server.faults import FaultInjector, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
 from tui.server.scheduler import JobScheduler
+from tui.server.stats import CountRequests, RequestCounter, stats_router
 from tui.server.store import Store
 
 
@@ -87,6 +88,10 @@ def create_app(
 
     if faults is not None:
         app.include_router(fault_control_router(context, faults))
+    if settings.count_requests:
+        counter = RequestCounter()
+        app.add_middleware(CountRequests, counter=counter)
+        app.include_router(stats_router(context, counter))
     app.include_router(iam_router(context.issuer))
     app.include_router(cloud_router(context))
     app.include_router(sessions.sessions_router(context))

@@ -51,6 +51,7 @@ class ServiceSettings:
     workers: int = 2
     max_body_bytes: int = 16 * 1024 * 1024
     faults: str | None = None  # None: fault injection off and not controllable
+    count_requests: bool = False  # GET /qrt/stats, for benchmarks
 
 
 @dataclass

@@ -30,6 +30,7 @@ def run_service(
     log_level: str,
     stop_on_stdin_eof: bool = False,
     faults: str | None = None,
+    count_requests: bool = False,
 ) -> int:
     import uvicorn
 
@@ -52,6 +53,7 @@ def run_service(
         legacy_instance=legacy_instance or DEFAULT_LEGACY_INSTANCE,
         workers=workers,
         faults=faults,
+        count_requests=count_requests,
     )
     if faults:
         from tui.server.faults import FaultSpecError, parse_spec
