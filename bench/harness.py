@@ -53,8 +53,13 @@ def spread(samples: list[float], scale: float = 1.0, unit: str = "") -> str:
     """`median (min-max)` of samples, so a noisy shared machine shows in the table."""
     values = [s * scale for s in samples]
     if len(values) == 1:
-        return f"{values[0]:.3g}{unit}"
-    return f"{statistics.median(values):.3g}{unit} ({min(values):.3g}-{max(values):.3g})"
+        return f"{_number(values[0])}{unit}"
+    low, high = _number(min(values)), _number(max(values))
+    return f"{_number(statistics.median(values))}{unit} ({low}-{high})"
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def rss_mb(pid: int | None = None) -> float:
