@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     timestamps TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_instance_created ON jobs (instance, created);
+CREATE INDEX IF NOT EXISTS jobs_instance_seq ON jobs (instance, seq);
 """
 
 
