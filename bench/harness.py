@@ -26,6 +26,7 @@ from tui.local_defaults import LOCAL_INSTANCE, READY_PREFIX
 
 if TYPE_CHECKING:
     from tui.api.client import RuntimeClient
+    from tui.server.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 90
@@ -164,20 +165,26 @@ def _ready_url(process: subprocess.Popen[str]) -> str:
 
 
 def seed_jobs(data_dir: Path, count: int, status: str = "Completed") -> list[str]:
-    """Store `count` tiny sampler jobs straight into a service's database (before it starts)."""
-    from tui.server.store import JobRecord, Store, new_id, utc_now
+    """Store `count` tiny sampler jobs straight into a service's database."""
+    from tui.server.store import Store
 
     store = Store(data_dir / "qrt-serve.sqlite3")
-    ids = [new_id() for _ in range(count)]
     try:
-        for job_id in ids:
-            store.create_job(JobRecord(
-                id=job_id, instance=LOCAL_INSTANCE, backend="ibm_brisbane", program="sampler",
-                status=status, created=utc_now(),
-                params={"pubs": [[TINY_QASM, None, 16]], "version": 2},
-            ))
+        return insert_jobs(store, count, status)
     finally:
         store.close()
+
+
+def insert_jobs(store: Store, count: int, status: str) -> list[str]:
+    from tui.server.store import JobRecord, new_id, utc_now
+
+    ids = [new_id() for _ in range(count)]
+    for job_id in ids:
+        store.create_job(JobRecord(
+            id=job_id, instance=LOCAL_INSTANCE, backend="ibm_brisbane", program="sampler",
+            status=status, created=utc_now(),
+            params={"pubs": [[TINY_QASM, None, 16]], "version": 2},
+        ))
     return ids
 
 
