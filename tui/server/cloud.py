@@ -76,7 +76,9 @@ def _truthy(value: str | None) -> bool | None:
 
 
 def cloud_router(context: ServiceContext) -> APIRouter:
-    def authorized(request: Request) -> TokenClaims:
+    # The token check and the job reads that pollers hammer are `async`: they take well
+    # under a millisecond, less than the hop to a worker thread a plain `def` costs.
+    async def authorized(request: Request) -> TokenClaims:
         return context.authorize(request)
 
     router = APIRouter(prefix="/api/v1")
@@ -162,7 +164,7 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         return response
 
     @secured.get("/jobs", tags=["jobs"])
-    def list_jobs(
+    async def list_jobs(
         limit: int = 200,
         offset: Annotated[int, Query(ge=0)] = 0,
         pending: str | None = None,
@@ -203,7 +205,7 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         }
 
     @secured.get("/jobs/{job_id}", tags=["jobs"])
-    def get_job(job_id: str, exclude_params: str | None = None) -> dict[str, Any]:
+    async def get_job(job_id: str, exclude_params: str | None = None) -> dict[str, Any]:
         job = _job_or_404(context, job_id)
         return job_json(job, include_params=_truthy(exclude_params) is not True)
 
