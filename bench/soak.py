@@ -63,7 +63,8 @@ def bench_soak(repeats: int) -> list[Figure]:
         growth = end - start
         figures.append(Figure(
             f"7. soak, {CYCLES:,} poll cycles back to back: {side} RSS growth",
-            f"{growth:+.2f} MB ({start:.1f} -> {middle:.1f} -> {end:.1f} MB at 0/half/all cycles)",
+            f"{growth:+.2f} MB ({start:.1f} -> {middle:.1f} -> {end:.1f} MB at 0/half/all "
+            f"cycles; {rss['requests'][0]:,.0f} monitor requests)",
             f"RSS after {WARM_UP_CYCLES} warm-up cycles: {start:.0f} MB",
             end / start, f"growth < {limit:g} MB", growth < limit,
         ))
