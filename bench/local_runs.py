@@ -118,7 +118,6 @@ def bench_local_runs(repeats: int) -> list[Figure]:
     isa = ghz_isa()
     qasm = qasm3.dumps(isa)
     with running_service() as service:
-        time.sleep(3)  # let the workers finish their imports, as on a service that is up
         runs = asyncio.run(_service_runs(service, qasm, repeats))
     local = local_testing_mode_seconds(isa, repeats + 1)
     aer = direct_aer_seconds(qasm, repeats)
