@@ -52,7 +52,7 @@ class ServiceInfo:
 def start_service(data_dir: Path, api_key: str, *extra: str) -> ServiceInfo:
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--port", "0", "--data-dir", str(data_dir),
-         "--api-key", api_key, "--instance", TEST_INSTANCE, *extra],
+         f"--api-key={api_key}", "--instance", TEST_INSTANCE, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
