@@ -18,7 +18,9 @@ from tempfile import TemporaryDirectory
 
 import httpx
 
-from bench.harness import Figure, Service, running_service, seed_jobs, submit_tiny, wait_final
+from bench.harness import (
+    Figure, Service, running_service, seed_jobs, spread, submit_tiny, wait_final,
+)
 
 STORED_JOBS = 10_000
 POLLERS = 50
@@ -116,6 +118,4 @@ def bench_load(repeats: int) -> list[Figure]:
 
 
 def _ms_spread(samples: list[float]) -> str:
-    from bench.harness import spread
-
     return spread(samples, 1000, " ms")

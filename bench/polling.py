@@ -7,6 +7,7 @@ top of a stored history. The baseline is the obvious poller: one read per active
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -18,10 +19,12 @@ CYCLES = 20
 LIMIT = 2.0
 
 
-async def _requests_per_cycle(service: Service, cycle: object, cycles: int) -> float:
+async def _requests_per_cycle(
+    service: Service, cycle: Callable[[], Awaitable[object]], cycles: int
+) -> float:
     before = service.requests_served()
     for _ in range(cycles):
-        await cycle()  # type: ignore[operator]
+        await cycle()
     return (service.requests_served() - before) / cycles
 
 
