@@ -115,7 +115,6 @@ async def test_usage_of_the_instance(client: RuntimeClient, service: ServiceInfo
     assert usage.consumed_seconds >= 0 and usage.limit_reached is False
 
 
-@pytest.mark.xfail(strict=True, reason="qrt serve does not implement PUT /jobs/{id}/tags yet")
 async def test_job_tags_are_replaced_and_the_submission_tag_kept(
     client: RuntimeClient, bell_isa_qasm: str
 ) -> None:

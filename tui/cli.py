@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "per second (default: no limit)",
     )
     serve.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--count-requests", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_on_stdin_eof=args.stop_on_stdin_eof,
             faults=args.faults,
             rate_limit=args.rate_limit,
+            count_requests=args.count_requests,
         )
     from tui.app import run_app
 

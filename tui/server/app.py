@@ -22,6 +22,7 @@ from tui.server.instances import instances_router
 from tui.server.limits import BodyLimitMiddleware
 from tui.server.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from tui.server.scheduler import JobScheduler
+from tui.server.stats import CountRequests, RequestCounter, stats_router
 from tui.server.store import Store
 from tui.server.transpile_tasks import TranspileTasks
 from tui.server.transpiler import transpiler_router
@@ -84,6 +85,10 @@ def create_app(
 
     if faults is not None:
         app.include_router(fault_control_router(context, faults))
+    if settings.count_requests:
+        counter = RequestCounter()
+        app.add_middleware(CountRequests, counter=counter)
+        app.include_router(stats_router(context, counter))
     app.include_router(iam_router(context.issuer))
     app.include_router(cloud_router(context))
     app.include_router(sessions.sessions_router(context))

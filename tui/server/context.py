@@ -61,6 +61,7 @@ class ServiceSettings:
     max_body_bytes: int = 16 * 1024 * 1024
     faults: str | None = None  # None: fault injection off and not controllable
     rate_limit: float | None = None  # requests per second per client; None: unlimited
+    count_requests: bool = False  # GET /qrt/stats, for benchmarks
 
 
 @dataclass

@@ -227,7 +227,7 @@ def _timestamp_filter(name: str, value: str | None) -> str | None:
         raise ApiProblem(400, f"{name} must be an ISO-8601 date or time, got {value[:40]!r}.") from None
 
 
-def job_list_filters(
+async def job_list_filters(
     limit: int = MAX_PAGE,
     offset: Annotated[int, Query(ge=0)] = 0,
     pending: str | None = None,
@@ -278,7 +278,7 @@ def add_job_routes(
     """GET/DELETE one job, its results, cancel, metrics and logs, identical in both APIs."""
 
     @router.get("/jobs/{job_id}", tags=["jobs"])
-    def get_job(job_id: str, exclude_params: str | None = None) -> dict[str, Any]:
+    async def get_job(job_id: str, exclude_params: str | None = None) -> dict[str, Any]:
         job = job_or_404(context, instance, job_id)
         return render(job, truthy(exclude_params) is not True)
 

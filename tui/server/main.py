@@ -36,6 +36,7 @@ def run_service(
     stop_on_stdin_eof: bool = False,
     faults: str | None = None,
     rate_limit: float | None = None,
+    count_requests: bool = False,
 ) -> int:
     import uvicorn
 
@@ -60,6 +61,7 @@ def run_service(
         workers=workers,
         faults=faults,
         rate_limit=rate_limit,
+        count_requests=count_requests,
     )
     try:
         hub_group_project(settings.legacy_instance)
@@ -75,7 +77,9 @@ def run_service(
             print(f"qrt serve: --faults: {exc}", file=sys.stderr)
             return 2
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+    # and without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS instances (
     id TEXT PRIMARY KEY,
     limit_seconds REAL
 );
+CREATE INDEX IF NOT EXISTS jobs_instance_seq ON jobs (instance, seq);
 """
 
 

@@ -1,0 +1,1 @@
+"""qrt's benchmarks (issue 6); run them with `python bench/run.py`."""
