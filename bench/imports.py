@@ -26,10 +26,10 @@ def import_seconds(statement: str) -> float:
 def bench_import(repeats: int) -> list[Figure]:
     probe = subprocess.run(
         [sys.executable, "-c",
-         f"import sys, tui.app, screens.home; print([m for m in {HEAVY!r} if m in sys.modules])"],
+         f"import sys, tui.app, screens.editor, screens.jobs; print([m for m in {HEAVY!r} if m in sys.modules])"],
         check=True, capture_output=True, text=True, cwd=ROOT,
     ).stdout.strip()
-    app = [import_seconds("import tui.app, screens.home") for _ in range(repeats)]
+    app = [import_seconds("import tui.app, screens.editor, screens.jobs") for _ in range(repeats)]
     baseline = [import_seconds("import textual.app, textual.widgets") for _ in range(repeats)]
     ratio = statistics.median(app) / statistics.median(baseline)
     return [Figure(

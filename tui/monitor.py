@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from typing import TYPE_CHECKING
 
-from tui.api.errors import ApiError
+from tui.api.errors import ApiError, NotFound
 from tui.api.models import FINAL_JOB_STATUSES, Job
 
 if TYPE_CHECKING:
@@ -78,6 +78,14 @@ class JobMonitor:
             pending = await self.client.jobs(limit=200, pending=True)
             self.requests_made += 1
             jobs.extend(job for job in pending.jobs if job.id not in shown)
+            # Those in neither list have just finished: read each once, so it is reported.
+            listed = {job.id for job in jobs}
+            for job_id in sorted(was_active - listed):
+                try:
+                    jobs.append(await self.client.job(job_id))
+                except NotFound:
+                    pass  # deleted meanwhile: nothing to report
+                self.requests_made += 1
         newly_final = tuple(job for job in jobs if job.is_final and job.id in was_active)
         self._statuses = {job.id: job.status for job in jobs}
         return JobsSnapshot(

@@ -44,6 +44,7 @@ class JobsTable(DataTable[str | Text]):
     def __init__(self, clock: Clock = _now, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
+        self._shown: dict[str, Job] = {}  # the job each row was last drawn from
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -59,8 +60,12 @@ class JobsTable(DataTable[str | Text]):
         with self.app.batch_update():
             for row_key in [key for key in self.rows if key.value not in wanted]:
                 self.remove_row(row_key)
+                self._shown.pop(str(row_key.value), None)
                 order_changed = True
             for job in jobs:
+                if job.id in self.rows and job.is_final and self._shown.get(job.id) == job:
+                    continue  # a finished job that has not changed: nothing to compare
+                self._shown[job.id] = job
                 cells = self._cells(job, now)
                 if job.id in self.rows:
                     for (key, _), value in zip(COLUMNS, cells):
