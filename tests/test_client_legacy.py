@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -34,9 +35,12 @@ class AccessTokenRecorder(httpx.AsyncHTTPTransport):
         super().__init__()
         self.seen: list[str] = []
         self.header_names: set[str] = set()
+        self.job_bodies: list[dict[str, object]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.header_names.update(name.lower() for name in request.headers)
+        if request.method == "POST" and request.url.path == "/runtime/jobs":
+            self.job_bodies.append(json.loads(request.content))
         token = request.headers.get("x-access-token")
         if token and token not in self.seen:
             self.seen.append(token)
@@ -89,10 +93,13 @@ async def test_legacy_profile_lists_submits_fetches_and_runs_a_session(
 async def test_legacy_jobs_are_not_visible_on_todays_api(
     service: ServiceInfo, bell_isa_qasm: str
 ) -> None:
-    """The hub/group/project really scopes the job: the CRN's /api/v1 does not see it."""
-    client = legacy_client(service.url, Secret(service.api_key), LEGACY_INSTANCE)
+    """Jobs carry the profile's hub/group/project, which scopes them: /api/v1 does not see them."""
+    recorder = AccessTokenRecorder()
+    client = legacy_client(service.url, Secret(service.api_key), LEGACY_INSTANCE, transport=recorder)
     try:
         job_id = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 50]])
+        [body] = recorder.job_bodies
+        assert (body["hub"], body["group"], body["project"]) == ("ibm-q", "open", "main")
         response = httpx.get(f"{service.url}/api/v1/jobs/{job_id}", headers=service.headers())
         assert response.status_code == 404
     finally:
