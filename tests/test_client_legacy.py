@@ -27,9 +27,9 @@ def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
-class AccessTokenRecorder(httpx.AsyncHTTPTransport):
-    """Real HTTP, noting each `x-access-token` the client sends (so a test can reuse it raw)
-    and every header name it sends."""
+class RequestRecorder(httpx.AsyncHTTPTransport):
+    """Real HTTP, noting each `x-access-token` (so a test can reuse it raw), the header
+    names, and the bodies of job submissions."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,7 +94,7 @@ async def test_legacy_jobs_are_not_visible_on_todays_api(
     service: ServiceInfo, bell_isa_qasm: str
 ) -> None:
     """Jobs carry the profile's hub/group/project, which scopes them: /api/v1 does not see them."""
-    recorder = AccessTokenRecorder()
+    recorder = RequestRecorder()
     client = legacy_client(service.url, Secret(service.api_key), LEGACY_INSTANCE, transport=recorder)
     try:
         job_id = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 50]])
@@ -107,7 +107,7 @@ async def test_legacy_jobs_are_not_visible_on_todays_api(
 
 
 async def test_sign_out_revokes_the_access_token(service: ServiceInfo) -> None:
-    recorder = AccessTokenRecorder()
+    recorder = RequestRecorder()
     client = legacy_client(service.url, Secret(service.api_key), LEGACY_INSTANCE, transport=recorder)
     try:
         await client.jobs(limit=1)
@@ -130,7 +130,7 @@ async def test_an_access_token_revoked_elsewhere_is_replaced_by_one_new_login(
     service: ServiceInfo,
 ) -> None:
     """An expired or externally revoked token costs one 401 and one login, not an error."""
-    recorder = AccessTokenRecorder()
+    recorder = RequestRecorder()
     client = legacy_client(service.url, Secret(service.api_key), LEGACY_INSTANCE, transport=recorder)
     try:
         await client.jobs(limit=1)
@@ -145,7 +145,7 @@ async def test_an_access_token_revoked_elsewhere_is_replaced_by_one_new_login(
 async def test_accounts_log_out_revokes_and_forgets(
     service: ServiceInfo, tmp_path: Path, no_keyring: None
 ) -> None:
-    recorder = AccessTokenRecorder()
+    recorder = RequestRecorder()
     accounts = Accounts(tmp_path / "config.toml", await stored_key(service))
     client = legacy_client(service.url, Secret(service.api_key), LEGACY_INSTANCE, transport=recorder)
     await client.backends()
