@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.api.auth import IamAuthenticator, Secret
+import httpx
+
+from tui.api.auth import IamAuthenticator, LegacyAuthenticator, Secret
 from tui.api.client import RuntimeClient
+from tui.api.flavour import CLOUD_API, LEGACY_API, hub_group_project
 from tui.config import Profile
 from tui.credentials import TokenStore
 from tui.local_defaults import LOCAL_INSTANCE
@@ -44,7 +47,7 @@ def connect_to_local_service(
     url: str, api_key: Secret, instance: str, profile_name: str = "local"
 ) -> Connection:
     """A connection to a `qrt serve` that is already running (tests, or a shared one)."""
-    client = RuntimeClient(f"{url}/api/v1", IamAuthenticator(api_key, url), instance)
+    client = RuntimeClient(f"{url}{CLOUD_API.base_path}", IamAuthenticator(api_key, url), instance)
     return Connection(profile_name, client, is_local=True, service_url=url)
 
 
@@ -91,6 +94,40 @@ async def connect_profile(profile: Profile, tokens: TokenStore) -> Connection:
             )
         root = (profile.url or cloud_service_root(profile.instance)).rstrip("/")
         iam = profile.iam_url or default_iam_url(profile.instance)
-        client = RuntimeClient(f"{root}/api/v1", IamAuthenticator(api_key, iam), profile.instance)
+        client = RuntimeClient(
+            f"{root}{CLOUD_API.base_path}", IamAuthenticator(api_key, iam), profile.instance
+        )
         return Connection(profile.name, client, is_local=False, service_url=root)
+    if profile.channel == "legacy":
+        return _connect_legacy(profile, api_key)
     raise ProfileError(f"The '{profile.channel}' channel is not supported yet.")
+
+
+def legacy_client(
+    url: str, api_token: Secret, instance: str, *, transport: httpx.AsyncBaseTransport | None = None
+) -> RuntimeClient:
+    """A client of the older API at `url`, which serves both `/api/users` and `/runtime`
+    (as `qrt serve` does; the origin split them over two hosts)."""
+    url = url.rstrip("/")
+    return RuntimeClient(
+        f"{url}{LEGACY_API.base_path}",
+        LegacyAuthenticator(api_token, url),
+        instance,
+        transport=transport,
+        flavour=LEGACY_API,
+    )
+
+
+def _connect_legacy(profile: Profile, api_token: Secret) -> Connection:
+    if not profile.url:
+        raise ProfileError(f"Profile '{profile.name}' needs the url of its older-API service.")
+    instance = profile.instance or ""
+    try:
+        hub_group_project(instance)
+    except ValueError:
+        raise ProfileError(
+            f"Profile '{profile.name}' needs its instance as hub/group/project "
+            f"(e.g. ibm-q/open/main), not '{instance}'."
+        ) from None
+    client = legacy_client(profile.url, api_token, instance)
+    return Connection(profile.name, client, is_local=False, service_url=profile.url.rstrip("/"))

@@ -29,9 +29,9 @@ from tui.api.errors import (
     Unavailable,
     error_from_response,
 )
+from tui.api.flavour import CLOUD_API, ApiFlavour
 from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
 
-API_VERSION = "2026-04-15"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 524})
 
 
@@ -58,17 +58,20 @@ class RuntimeClient:
         timeout: float = 20.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        flavour: ApiFlavour = CLOUD_API,
     ) -> None:
+        """`base_url` ends with the flavour's base path (`.../api/v1` or `.../runtime`)."""
         self.base_url = base_url.rstrip("/")
         self.instance = instance
+        self.flavour = flavour
         self._auth = authenticator
         self._retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=5.0),
             headers={
                 "Accept": "application/json",
-                "IBM-API-Version": API_VERSION,
                 "X-Qx-Client-Application": f"qrt/{__version__}",
+                **flavour.headers(instance),
             },
             transport=transport,
         )
@@ -83,7 +86,7 @@ class RuntimeClient:
     # plumbing ------------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Service-CRN": self.instance, **await self._auth.auth_headers(self._http)}
+        headers = await self._auth.auth_headers(self._http)
         return await self._http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
 
     async def _request(
@@ -129,7 +132,16 @@ class RuntimeClient:
 
     async def backends(self) -> list[Backend]:
         body = await self._get_json("/backends")
-        return [Backend.from_api(device) for device in body.get("devices", [])]
+        devices = body.get("devices", [])
+        if self.flavour.lists_backend_names_only:
+            return list(await asyncio.gather(*(self._backend_from_status(name) for name in devices)))
+        return [Backend.from_api(device) for device in devices]
+
+    async def _backend_from_status(self, name: str) -> Backend:
+        """A backend of the older API, which lists names only: its status call adds the
+        state and queue; qubits (0) and processor ("") stay unknown, not guessed."""
+        status = await self._get_json(f"/backends/{name}/status")
+        return Backend.from_status(name, status)
 
     async def backend_configuration(self, name: str) -> dict[str, Any]:
         return await self._get_json(f"/backends/{name}/configuration")
@@ -155,6 +167,7 @@ class RuntimeClient:
             "backend": backend,
             "params": params,
             "tags": [*tags, submission_tag],
+            **self.flavour.job_scope(self.instance),
         }
         if session_id:
             body["session_id"] = session_id
@@ -306,9 +319,7 @@ class RuntimeClient:
         Not retried after an ambiguous failure: a second session would be harmless to the
         jobs but would hold the backend; the caller can simply try again.
         """
-        body: dict[str, Any] = {"mode": mode, "backend": backend, "instance": self.instance}
-        if max_ttl is not None:
-            body["max_ttl"] = max_ttl
+        body = self.flavour.session_body(self.instance, backend, mode, max_ttl)
         response = await self._request("POST", "/sessions", idempotent=False, json=body)
         return Session.from_api(response.json())
 

@@ -53,6 +53,22 @@ class Backend:
             clops=int(clops) if isinstance(clops, (int, float)) else None,
         )
 
+    @classmethod
+    def from_status(cls, name: str, status: dict[str, Any]) -> Backend:
+        """A backend from its name and `/backends/{name}/status`, all the older API lists.
+
+        Operational (`state` true) reads as today's "online"; otherwise the status message.
+        Qubits (0), processor ("") and the metrics (None) are unknown here, not guessed.
+        """
+        operational = status.get("state") is True
+        return cls(
+            name=name,
+            status="online" if operational else str(status.get("message") or "offline"),
+            qubits=0,
+            processor="",
+            queue_length=int(status.get("length_queue") or 0),
+        )
+
 
 def _usage_seconds(usage: Any) -> float | None:
     value = usage.get("qpu_charge_time_seconds") if isinstance(usage, dict) else None
