@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import ServiceInfo
 from tests.test_client import wait_final
 from tui.accounts import Accounts
-from tui.api.client import RuntimeClient
 from tui.api.errors import Unauthorized
 from tui.config import Profile
 from tui.connection import Connection, ProfileError, connect_profile, legacy_client

@@ -120,3 +120,20 @@ async def test_monitor_keeps_last_data_and_says_since_when_it_is_stale(
     service.set_faults("")
     await monitor.poll()
     assert monitor.stale_since is None and monitor.consecutive_failures == 0
+
+
+async def test_dropped_connections_are_retried_within_bounds(service: ServiceInfo, counted: Any) -> None:
+    """The service closes the connection without an answer, twice: a read is retried."""
+    client, transport = counted
+    service.set_faults("/api/v1/jobs:drop=0x2")
+    page = await client.jobs(limit=5)
+    assert page.count >= 0
+    assert sent(transport, "GET", "/jobs") == 3
+
+
+async def test_persistently_dropped_connections_give_up_and_say_so(service: ServiceInfo, counted: Any) -> None:
+    client, transport = counted
+    service.set_faults("/api/v1/jobs:drop=0")
+    with pytest.raises(Unavailable):
+        await client.jobs(limit=5)
+    assert sent(transport, "GET", "/jobs") == FAST_RETRY.attempts
