@@ -138,8 +138,10 @@ async def test_estimator_values_through_the_submit_dialog(service: ServiceInfo) 
         await pilot.press("enter")
         values = app.screen.query_one("#job-values", DataTable)
         await wait_for(pilot, lambda: values.row_count == 3, "three expectation values")
-        zz, xx, iz = (float(cell_text(values.get_row_at(i)[2])) for i in range(3))
-        assert 0.8 < zz <= 1.0 and 0.8 < xx <= 1.0
+        rows = [values.get_row_at(i) for i in range(3)]
+        (zz, zz_std), (xx, xx_std), (iz, _) = ((float(cell_text(r[2])), float(cell_text(r[3]))) for r in rows)
+        # Readout mitigation rescales the estimate, so it may pass 1 by a few standard deviations.
+        assert 0.8 < zz <= 1.0 + 4 * zz_std and 0.8 < xx <= 1.0 + 4 * xx_std
         assert abs(iz) < 0.15
 
 
