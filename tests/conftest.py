@@ -93,6 +93,12 @@ def drain_output(info: ServiceInfo) -> None:
     threading.Thread(target=info.process.stdout.read, daemon=True).start()
 
 
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OS keyring: tokens stay in memory, as on a machine without one."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInfo]:
     info = start_service(tmp_path_factory.mktemp("serve"), secrets.token_urlsafe(16), "--faults", "")

@@ -13,11 +13,6 @@ from tui.connection import ProfileError, cloud_service_root, connect_profile, de
 from tui.credentials import TokenStore
 
 
-@pytest.fixture
-def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-
-
 def write_config(path: Path, text: str) -> Path:
     path.write_text(text)
     return path

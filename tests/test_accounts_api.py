@@ -20,11 +20,6 @@ EU_CRN = "crn:v1:bluemix:public:quantum-computing:eu-de:a/acct1:inst-2::"
 
 
 @pytest.fixture
-def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-
-
-@pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()

@@ -20,6 +20,7 @@ def test_bell_template_parses() -> None:
         ('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q\nh q[0];\n', 4, "syntax error"),
         ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nhh q[0];\n', 4, "hh"),
         ('OPENQASM 3.0;\nqubit q;\n$ h q;\n', 3, "$"),
+        ('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nh q[0];\ncx q[0], q[7];\n', 5, "out of range"),
     ],
 )
 def test_invalid_qasm_points_at_the_line(source: str, line: int, phrase: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import ServiceInfo
 from tests.test_client import wait_final
 from tui.accounts import Accounts
+from tui.api.auth import BearerAuthenticator
 from tui.api.errors import Unauthorized
 from tui.config import Profile
 from tui.connection import Connection, ProfileError, connect_profile, legacy_client
@@ -19,11 +20,6 @@ from tui.results import sampler_counts
 from tui.secret import Secret
 
 LEGACY_INSTANCE = "ibm-q/open/main"  # the service's default --legacy-instance
-
-
-@pytest.fixture
-def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 class RequestRecorder(httpx.AsyncHTTPTransport):
@@ -150,7 +146,8 @@ async def test_accounts_log_out_revokes_and_forgets(
     await client.backends()
     [access_token] = recorder.seen
 
-    await accounts.log_out("classic", Connection("classic", client, False, service.url))
+    transpiler = client.transpiler_service(service.url, BearerAuthenticator(Secret(service.api_key)))
+    await accounts.log_out("classic", Connection("classic", client, False, service.url, transpiler))
     assert await accounts.tokens.load("classic") is None
     logout_again = httpx.post(
         f"{service.url}/api/users/logout", headers={"x-access-token": access_token}

@@ -105,7 +105,27 @@ def _problem_from_exception(exc: BaseException) -> QasmProblem:
             line, column, message = match.groups()
             return QasmProblem(message.strip().rstrip("'\""), int(line), int(column))
         current = current.__cause__ or current.__context__
-    return QasmProblem(str(exc).strip("'\"") or type(exc).__name__)
+    message = str(exc).strip("'\"") or type(exc).__name__
+    line, column = _ast_position(exc)
+    return QasmProblem(message, line, column)
+
+
+def _ast_position(exc: BaseException) -> tuple[int | None, int | None]:
+    """Where the OpenQASM 3 importer was when it failed: it raises some semantic errors
+    (an index out of range, say) bare, but the syntax-tree node it was converting sits in
+    its frames, and every node carries its span in the source."""
+    traceback = exc.__traceback__
+    frames = []
+    while traceback is not None:
+        frames.append(traceback.tb_frame)
+        traceback = traceback.tb_next
+    for frame in reversed(frames):  # the innermost node is the most precise
+        for value in frame.f_locals.values():
+            span = getattr(value, "span", None)
+            line = getattr(span, "start_line", None)
+            if isinstance(line, int):
+                return line, getattr(span, "start_column", None)
+    return None, None
 
 
 def parse_qasm(text: str) -> QuantumCircuit:

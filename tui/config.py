@@ -9,6 +9,7 @@ profile names where its token lives (see credentials), never the token itself.
     [profiles.cloud]
     channel = "ibm_quantum_platform"
     instance = "crn:v1:bluemix:public:quantum-computing:us-east:a/...::"
+    transpiler_url = "https://..."  # optional: where Ctrl+T sends circuits to the service
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Profile:
     url: str | None = None
     instance: str | None = None
     iam_url: str | None = None
+    transpiler_url: str | None = None  # default: the service itself, or IBM's for the cloud
 
 
 def plaintext_tokens_path(config_file: Path | None = None) -> Path:
@@ -97,6 +99,7 @@ def load_settings(path: Path | None = None) -> Settings:
             url=entry.get("url"),
             instance=entry.get("instance"),
             iam_url=entry.get("iam_url"),
+            transpiler_url=entry.get("transpiler_url"),
         )
     plaintext = (raw.get("secrets") or {}).get("plaintext_token_file", False)
     if not isinstance(plaintext, bool):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tui.api.auth import IamAuthenticator, LegacyAuthenticator, Secret
+from tui.api.auth import BearerAuthenticator, IamAuthenticator, LegacyAuthenticator, Secret
 from tui.api.client import RuntimeClient
+from tui.api.transpiler import TranspilerService
 from tui.api.flavour import CLOUD_API, LEGACY_API, hub_group_project
 from tui.config import Profile
 from tui.credentials import TokenStore
@@ -17,6 +19,7 @@ from tui.local_service import LocalService
 
 IAM_URL = "https://iam.cloud.ibm.com"
 STAGING_IAM_URL = "https://iam.test.cloud.ibm.com"
+CLOUD_TRANSPILER_URL = "https://cloud-transpiler.quantum.ibm.com"
 
 
 class ProfileError(RuntimeError):
@@ -29,6 +32,7 @@ class Connection:
     client: RuntimeClient
     is_local: bool
     service_url: str
+    transpiler: TranspilerService
     local_service: LocalService | None = None
 
     @property
@@ -48,7 +52,8 @@ def connect_to_local_service(
 ) -> Connection:
     """A connection to a `qrt serve` that is already running (tests, or a shared one)."""
     client = RuntimeClient(f"{url}{CLOUD_API.base_path}", IamAuthenticator(api_key, url), instance)
-    return Connection(profile_name, client, is_local=True, service_url=url)
+    transpiler = client.transpiler_service(url, BearerAuthenticator(api_key))
+    return Connection(profile_name, client, is_local=True, service_url=url, transpiler=transpiler)
 
 
 async def start_embedded_service(data_dir: Path) -> Connection:
@@ -84,9 +89,14 @@ async def connect_profile(profile: Profile, tokens: TokenStore) -> Connection:
     if profile.channel == "local":
         if not profile.url:
             raise ProfileError(f"Profile '{profile.name}' needs the url of its qrt serve.")
-        return connect_to_local_service(
+        connection = connect_to_local_service(
             profile.url.rstrip("/"), api_key, profile.instance or LOCAL_INSTANCE, profile.name
         )
+        if profile.transpiler_url:
+            connection.transpiler = connection.client.transpiler_service(
+                profile.transpiler_url, BearerAuthenticator(api_key)
+            )
+        return connection
     if profile.channel == "ibm_quantum_platform":
         if not profile.instance or not profile.instance.startswith("crn:"):
             raise ProfileError(
@@ -97,7 +107,11 @@ async def connect_profile(profile: Profile, tokens: TokenStore) -> Connection:
         client = RuntimeClient(
             f"{root}{CLOUD_API.base_path}", IamAuthenticator(api_key, iam), profile.instance
         )
-        return Connection(profile.name, client, is_local=False, service_url=root)
+        transpiler_url = (
+            profile.transpiler_url or os.environ.get("QISKIT_IBM_TRANSPILER_URL") or CLOUD_TRANSPILER_URL
+        )
+        transpiler = client.transpiler_service(transpiler_url, BearerAuthenticator(api_key))
+        return Connection(profile.name, client, is_local=False, service_url=root, transpiler=transpiler)
     if profile.channel == "legacy":
         return _connect_legacy(profile, api_key)
     raise ProfileError(f"The '{profile.channel}' channel is not supported yet.")
@@ -129,5 +143,7 @@ def _connect_legacy(profile: Profile, api_token: Secret) -> Connection:
             f"Profile '{profile.name}' needs its instance as hub/group/project "
             f"(e.g. ibm-q/open/main), not '{instance}'."
         ) from None
-    client = legacy_client(profile.url, api_token, instance)
-    return Connection(profile.name, client, is_local=False, service_url=profile.url.rstrip("/"))
+    url = profile.url.rstrip("/")
+    client = legacy_client(url, api_token, instance)
+    transpiler = client.transpiler_service(profile.transpiler_url or url, BearerAuthenticator(api_token))
+    return Connection(profile.name, client, is_local=False, service_url=url, transpiler=transpiler)

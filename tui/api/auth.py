@@ -82,6 +82,23 @@ class IamAuthenticator:
         self._refresh_at = now + 0.8 * lifetime
 
 
+class BearerAuthenticator:
+    """The API key itself as the bearer token, as the transpiler service takes it
+    (reference §4): nothing to fetch, refresh or revoke."""
+
+    def __init__(self, api_key: Secret) -> None:
+        self._api_key = api_key
+
+    def invalidate(self) -> None:
+        """A static key cannot be refreshed; a second 401 reaches the caller as Unauthorized."""
+
+    async def sign_out(self, http: httpx.AsyncClient) -> None:
+        """Nothing is held on the server's side."""
+
+    async def auth_headers(self, http: httpx.AsyncClient) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key.reveal()}"}
+
+
 class LegacyAuthenticator:
     """The older API (reference §5): API token -> access token, sent as `x-access-token`.
 

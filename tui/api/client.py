@@ -10,42 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from tui import __version__
 from tui.api.auth import Authenticator
-from tui.api.errors import (
-    ApiError,
-    NotFound,
-    RateLimited,
-    SubmissionInDoubt,
-    Unauthorized,
-    Unavailable,
-    error_from_response,
-)
+from tui.api.errors import ApiError, NotFound, SubmissionInDoubt, Unavailable
 from tui.api.flavour import CLOUD_API, ApiFlavour
 from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
-
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 524})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    max_retry_after: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
-        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+from tui.api.retrying import RetryPolicy, send_with_retries
+from tui.api.transpiler import TranspilerService
 
 
 class RuntimeClient:
@@ -83,46 +60,20 @@ class RuntimeClient:
         """Forget this client's credential (and revoke it where the channel allows)."""
         await self._auth.sign_out(self._http)
 
-    # plumbing ------------------------------------------------------------------------
+    def transpiler_service(self, url: str, authenticator: Authenticator) -> TranspilerService:
+        """A client of the transpiler service at `url`, over this client's connections."""
+        return TranspilerService(url, authenticator, self._http, self._retry)
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = await self._auth.auth_headers(self._http)
-        return await self._http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
+    # plumbing ------------------------------------------------------------------------
 
     async def _request(
         self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any
     ) -> httpx.Response:
         """Send with retries; raise an ApiError subclass on failure."""
-        reauthenticated = False
-        attempt = 0
-        while True:
-            retry_after: float | None = None
-            try:
-                response = await self._send(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-                failure: ApiError = Unavailable(
-                    f"Cannot reach {self.base_url} ({type(exc).__name__}).", request_sent=not never_sent
-                )
-                if not idempotent and not never_sent:
-                    raise failure from None
-            else:
-                if response.is_success:
-                    return response
-                failure = error_from_response(response)
-                if isinstance(failure, Unauthorized) and not reauthenticated:
-                    self._auth.invalidate()
-                    reauthenticated = True
-                    continue
-                retryable = response.status_code in RETRYABLE_STATUSES
-                if not retryable or (not idempotent and response.status_code != 429):
-                    raise failure
-                if isinstance(failure, RateLimited):
-                    retry_after = failure.retry_after
-            attempt += 1
-            if attempt >= self._retry.attempts:
-                raise failure
-            await asyncio.sleep(self._retry.delay(attempt - 1, retry_after))
+        return await send_with_retries(
+            self._http, self._auth, self._retry, method, f"{self.base_url}{path}",
+            idempotent=idempotent, **kwargs,
+        )
 
     async def _get_json(self, path: str, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v is not None}
