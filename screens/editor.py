@@ -21,16 +21,17 @@ from textual.widgets import Static, TextArea
 from screens.area import AreaScreen
 from screens.widgets.counts_table import CountsTable
 from screens.widgets.pick_modal import PathModal, PickModal
+from screens.widgets.transpile_modal import TranspileModal
 from screens.widgets.qasm_editor import QasmEditor
 from screens.widgets.submit_modal import SubmitModal
 from tui import circuits
+from tui.api.transpiler import TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
 from tui.results import sampler_counts
 from tui.submission import SubmitRequest, primitive_params
 
 VALIDATION_DELAY = 0.4
 RANDOM_TEMPLATE = "random"
-OPTIMIZATION_LEVELS = (0, 1, 2, 3)
 
 
 class EditorScreen(AreaScreen):
@@ -51,8 +52,7 @@ class EditorScreen(AreaScreen):
         self.path: Path | None = None
         self.transpiled: circuits.TranspiledCircuit | None = None
         self.transpiled_source: str | None = None
-        self.optimization_level = 2
-        self.layout_method = "default"
+        self.transpile_settings = circuits.TranspileSettings()
         self.last_request: SubmitRequest | None = None
         self.shown_job_id: str | None = None
         self.show_isa = False
@@ -83,10 +83,7 @@ class EditorScreen(AreaScreen):
 
     def _show_target(self) -> None:
         backend = self.qrt.selected_backend or "no backend yet (F2)"
-        layout = "" if self.layout_method == "default" else f", {self.layout_method} layout"
-        self.query_one("#editor-status").border_title = (
-            f"for {backend} · optimization {self.optimization_level}{layout}"
-        )
+        self.query_one("#editor-status").border_title = f"for {backend} · {self.transpile_settings.describe()}"
 
     # checking and drawing ------------------------------------------------------------
 
@@ -159,27 +156,22 @@ class EditorScreen(AreaScreen):
             self.transpile_circuit(self.source, backend, then_submit=False)
 
     def action_transpile_options(self) -> None:
-        choices = [
-            (f"optimization level {level}, {layout} layout", f"{level}:{layout}")
-            for level in OPTIMIZATION_LEVELS
-            for layout in circuits.LAYOUT_METHODS
-        ]
+        connection = self.qrt.connection
+        service_url = connection.transpiler.base_url if connection is not None else None
 
-        def chosen(value: str | None) -> None:
-            if value:
-                level, layout = value.split(":")
-                self.optimization_level, self.layout_method = int(level), layout
+        def chosen(settings: circuits.TranspileSettings | None) -> None:
+            if settings is not None:
+                self.transpile_settings = settings
                 self._show_target()
 
-        self.app.push_screen(PickModal("Transpile with", choices), chosen)
+        self.app.push_screen(TranspileModal(self.transpile_settings, service_url), chosen)
 
     def _is_current(self, transpiled: circuits.TranspiledCircuit | None) -> bool:
         return (
             transpiled is not None
             and self.transpiled_source == self.source
             and transpiled.backend == self.qrt.selected_backend
-            and transpiled.optimization_level == self.optimization_level
-            and transpiled.layout_method == self.layout_method
+            and transpiled.settings == self.transpile_settings
         )
 
     @work(exclusive=True, group="transpile", exit_on_error=False)
@@ -190,18 +182,41 @@ class EditorScreen(AreaScreen):
             self._set_status(f"✗ {exc.problem}", "error")
             self.notify(f"The circuit does not parse: {exc.problem}", severity="error")
             return
+        except TranspileFailed as exc:
+            self._set_status(f"✗ {exc.message}", "error")
+            self.notify(exc.message, title="Not transpiled", severity="error")
+            return
         self.post_message(CircuitTranspiled(source, transpiled))
         if then_submit:
             self.app.call_later(self.ask_how_to_submit, transpiled)
 
     async def _transpile(self, source: str, backend: str, without_measurements: bool) -> circuits.TranspiledCircuit:
+        settings = self.transpile_settings
+        if settings.where == "service":
+            return await self._transpile_on_service(source, backend, without_measurements)
         client = self.qrt.require_client()
         configuration, properties = await asyncio.gather(
             client.backend_configuration(backend), client.backend_properties(backend)
         )
         return await asyncio.to_thread(
             circuits.transpile_qasm, source, backend, configuration, properties,
-            self.optimization_level, None, self.layout_method, without_measurements,
+            settings.optimization_level, None, settings.layout_method, without_measurements,
+        )
+
+    async def _transpile_on_service(
+        self, source: str, backend: str, without_measurements: bool
+    ) -> circuits.TranspiledCircuit:
+        settings = self.transpile_settings
+        transpiler = self.qrt.require_connection().transpiler
+        program = await asyncio.to_thread(circuits.source_for_service, source, without_measurements)
+        outcome = await transpiler.transpile(
+            [program], backend, settings.optimization_level, transpile_options=settings.service_options()
+        )
+        [made] = outcome.circuits
+        if outcome.ai_note:
+            self.log.info(f"transpiler service: {outcome.ai_note}")
+        return await asyncio.to_thread(
+            circuits.from_service, backend, made.qasm, made.final_layout, settings, without_measurements
         )
 
     def on_circuit_transpiled(self, message: CircuitTranspiled) -> None:
@@ -209,8 +224,9 @@ class EditorScreen(AreaScreen):
         self.transpiled_source = message.source
         t = message.transpiled
         qubits = ", ".join(str(q) for q in t.physical_qubits)
+        via = " (transpiler service)" if t.settings.where == "service" else ""
         self._set_status(
-            f"✓ ISA for {t.backend} on qubits {qubits}: depth {t.summary.depth}, "
+            f"✓ ISA for {t.backend}{via} on qubits {qubits}: depth {t.summary.depth}, "
             f"{sum(n for _, n in t.summary.operations)} operations", "ok"
         )
         if self.show_isa:

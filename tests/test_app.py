@@ -120,6 +120,33 @@ async def test_a_user_path_from_editor_to_exported_counts_in_a_session(
         await wait_for(pilot, lambda: not app.sessions[session_id].accepting_jobs, "the session to stop accepting")
 
 
+async def test_transpile_through_the_transpiler_service_then_submit(service: ServiceInfo) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.selected_backend is not None, "backends")
+        await pilot.press("f3", "ctrl+l")
+        await wait_for(pilot, lambda: app.screen.query("#transpile-where"), "the transpile dialog")
+        await pilot.press("enter", "down", "enter")  # Where: the transpiler service
+        assert app.screen.query_one("#transpile-where").value == "service"
+        app.screen.query_one("#transpile-level").value = 0
+        await pilot.press("ctrl+s")
+        assert "levels 1 to 3" in rendered(app.screen.query_one("#transpile-error", Static))
+        app.screen.query_one("#transpile-level").value = 1
+        await pilot.press("ctrl+s")
+        status = app.screen.query_one("#editor-status", Static)
+        assert "transpiler service" in str(status.border_title)
+
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: "(transpiler service)" in rendered(status), "the service's ISA circuit")
+        assert app.screen.transpiled.settings.where == "service"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-shots"), "the submit dialog")
+        await pilot.press("ctrl+s")
+        counts = app.screen.query_one(CountsTable)
+        await wait_for(pilot, lambda: counts.row_count >= 2, "the job's counts", timeout=120)
+        assert {cell_text(counts.get_row_at(i)[0]) for i in range(2)} == {"00", "11"}
+
+
 async def test_estimator_values_through_the_submit_dialog(service: ServiceInfo) -> None:
     app = app_on(service)
     async with app.run_test(size=SIZE) as pilot:

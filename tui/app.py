@@ -167,10 +167,13 @@ class QrtApp(App[None]):
         self.connection_label = f"Not connected: {message.reason}"
         self.notify(message.reason, title="Cannot connect", severity="error", timeout=15)
 
-    def require_client(self) -> RuntimeClient:
+    def require_connection(self) -> Connection:
         if self.connection is None:
             raise ApiError("Not connected yet; wait for the service to come up.")
-        return self.connection.client
+        return self.connection
+
+    def require_client(self) -> RuntimeClient:
+        return self.require_connection().client
 
     # backends ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import contextlib
 import io
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui.qiskit_loader import ensure_qiskit_loaded
 
@@ -63,15 +63,46 @@ class CircuitSummary:
         return f"{self.num_qubits} qubits, {self.num_clbits} bits{params}, depth {self.depth}: {ops}"
 
 
+TranspileWhere = Literal["local", "service"]
+LAYOUT_METHODS = ("default", "sabre", "dense", "trivial")
+OPTIMIZATION_LEVELS = (0, 1, 2, 3)
+SERVICE_OPTIMIZATION_LEVELS = (1, 2, 3)  # the transpiler service has no level 0
+
+
+@dataclass(frozen=True)
+class TranspileSettings:
+    """How to transpile: here with qiskit, or through the transpiler service."""
+
+    where: TranspileWhere = "local"
+    optimization_level: int = 2
+    layout_method: str = "default"
+
+    def problem(self) -> str | None:
+        """Why these settings cannot be used, or None."""
+        if self.where == "service" and self.optimization_level not in SERVICE_OPTIMIZATION_LEVELS:
+            return "The transpiler service takes optimization levels 1 to 3."
+        if self.layout_method not in LAYOUT_METHODS:
+            return f"Unknown layout method '{self.layout_method}'."
+        return None
+
+    def describe(self) -> str:
+        layout = "" if self.layout_method == "default" else f", {self.layout_method} layout"
+        where = " · transpiler service" if self.where == "service" else ""
+        return f"optimization {self.optimization_level}{layout}{where}"
+
+    def service_options(self) -> dict[str, Any] | None:
+        """`qiskit_transpile_options` for the service."""
+        return None if self.layout_method == "default" else {"layout_method": self.layout_method}
+
+
 @dataclass(frozen=True)
 class TranspiledCircuit:
     backend: str
     qasm: str
     summary: CircuitSummary
     physical_qubits: tuple[int, ...]  # where each virtual qubit ends up, in order
-    optimization_level: int
+    settings: TranspileSettings = TranspileSettings()
     width: int = 0  # qubits of the ISA program as the service reads it ($0..$max)
-    layout_method: str = "default"
     without_measurements: bool = False
 
     def isa_observable(self, pauli: str) -> str:
@@ -232,14 +263,42 @@ def transpile_qasm(
         qasm=qasm,
         summary=summarize(isa),
         physical_qubits=physical,
-        optimization_level=optimization_level,
+        settings=TranspileSettings("local", optimization_level, layout_method),
         width=qasm3.loads(qasm).num_qubits,
-        layout_method=layout_method,
         without_measurements=without_measurements,
     )
 
 
-LAYOUT_METHODS = ("default", "sabre", "dense", "trivial")
+def source_for_service(text: str, without_measurements: bool) -> str:
+    """The program to send to the transpiler service, checked here first so that a mistake
+    points at the editor's line (QasmError) without a round trip."""
+    circuit = parse_qasm(text)
+    if not without_measurements:
+        return text
+    circuit.remove_final_measurements()
+    from qiskit import qasm3
+
+    return qasm3.dumps(circuit)
+
+
+def from_service(
+    backend: str,
+    qasm: str,
+    final_layout: tuple[int, ...],
+    settings: TranspileSettings,
+    without_measurements: bool = False,
+) -> TranspiledCircuit:
+    """A circuit the transpiler service made, described as a local transpile would be."""
+    isa = parse_qasm(qasm)
+    return TranspiledCircuit(
+        backend=backend,
+        qasm=qasm,
+        summary=summarize(isa),
+        physical_qubits=final_layout,
+        settings=settings,
+        width=isa.num_qubits,
+        without_measurements=without_measurements,
+    )
 
 
 def draw_qasm(text: str, width: int = 120) -> str:
