@@ -8,6 +8,7 @@ this app created, and each is refreshed with one GET while this screen is shown.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 from rich.text import Text
 from textual import on, work
@@ -29,10 +30,16 @@ MAX_TRACKED = 30
 STATE_STYLES = {"open": "yellow", "active": "cyan", "inactive": "blue", "closed": "dim"}
 
 
-def _ttl(seconds: int | None) -> str:
+def _ttl(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    whole = int(seconds)
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m" if whole >= 3600 else f"{whole // 60}m{whole % 60:02d}s"
+
+
+def _countdowns(session: Session, now: datetime) -> tuple[str, str]:
+    """(time until max_ttl closes it, time until interactive_ttl makes it inactive)."""
+    return _ttl(session.seconds_to_max_ttl(now)), _ttl(session.seconds_to_inactive(now))
 
 
 class SessionsScreen(AreaScreen):
@@ -48,6 +55,7 @@ class SessionsScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__()
         self._timer: Timer | None = None
+        self._clock: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="sessions")
@@ -56,19 +64,36 @@ class SessionsScreen(AreaScreen):
     def on_mount(self) -> None:
         table = self.query_one("#sessions", DataTable)
         table.cursor_type = "row"
-        for key, label in (("state", "State"), ("id", "Session"), ("mode", "Mode"), ("backend", "Backend"),
-                           ("accepting", "Accepting"), ("ttl", "Max TTL"), ("jobs", "Jobs")):
+        # Most telling first: at 80 columns mode and backend scroll off, and the detail shows them.
+        for key, label in (("state", "State"), ("id", "Session"), ("closes", "Closes in"), ("inactive", "Idle left"),
+                           ("accepting", "Accepting"), ("jobs", "Jobs"), ("mode", "Mode"), ("backend", "Backend")):
             table.add_column(label, key=key)
         table.border_title = "Sessions and batches"
         self.watch(self.qrt, "sessions", lambda _: self.show_sessions())
+        self._clock = self.set_interval(1.0, self._count_down)
         table.focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_sessions()
+        if self._clock is not None:
+            self._clock.resume()
 
     def on_screen_suspend(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        if self._clock is not None:
+            self._clock.pause()
+
+    def _count_down(self) -> None:
+        """Tick the TTL columns between refreshes, without rebuilding the table."""
+        table = self.query_one("#sessions", DataTable)
+        now = datetime.now(timezone.utc)
+        for session in self.qrt.sessions.values():
+            if session.id in table.rows and not session.is_closed:
+                closes, inactive = _countdowns(session, now)
+                table.update_cell(session.id, "closes", closes)
+                table.update_cell(session.id, "inactive", inactive)
+        self._show_detail()
 
     def known_ids(self) -> list[str]:
         ids = list(self.qrt.sessions)
@@ -103,12 +128,12 @@ class SessionsScreen(AreaScreen):
             if job.session_id:
                 jobs_by_session[job.session_id] = jobs_by_session.get(job.session_id, 0) + 1
         table.clear()
+        now = datetime.now(timezone.utc)
         for session in sorted(self.qrt.sessions.values(), key=lambda s: (s.is_closed, s.id)):
             table.add_row(
-                Text(session.state, style=STATE_STYLES.get(session.state, "")),
-                session.id, session.mode, session.backend or "—",
-                "yes" if session.accepting_jobs else "no",
-                _ttl(session.max_ttl), str(jobs_by_session.get(session.id, 0)),
+                Text(session.state, style=STATE_STYLES.get(session.state, "")), session.id,
+                *_countdowns(session, now), "yes" if session.accepting_jobs else "no",
+                str(jobs_by_session.get(session.id, 0)), session.mode, session.backend or "—",
                 key=session.id,
             )
         if keep in self.qrt.sessions:
@@ -133,11 +158,13 @@ class SessionsScreen(AreaScreen):
         job_lines = ", ".join(f"{job.id} {job.status.lower()}" for job in jobs[:6]) or "none yet"
         started = f"{session.started_at.astimezone():%H:%M:%S}" if session.started_at else "not yet"
         reason = f" ({session.state_reason})" if session.state_reason else ""
+        closes, inactive = _countdowns(session, datetime.now(timezone.utc))
+        idle = f"goes inactive in {inactive}" if inactive != "—" else "idle clock not running"
         detail.update(key_value_grid([
             ("Session", f"{session.id} · {session.mode} on {session.backend or '—'} · {session.status}"),
             ("State", f"{session.state}{reason} · started {started}"),
-            ("TTLs", f"interactive {_ttl(session.interactive_ttl)} · active {_ttl(session.active_ttl)}"
-                     f" · max {_ttl(session.max_ttl)}"),
+            ("TTLs", f"max {_ttl(session.max_ttl)}, closes in {closes} · interactive "
+                     f"{_ttl(session.interactive_ttl)}, {idle}"),
             ("Jobs", job_lines),
         ]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -116,6 +117,9 @@ async def test_a_user_path_from_editor_to_exported_counts_in_a_session(
         await pilot.press("escape", "f5")
         sessions = app.screen.query_one("#sessions", DataTable)
         await wait_for(pilot, lambda: session_id in sessions.rows, "the session in the sessions list")
+        await wait_for(pilot, lambda: app.sessions[session_id].state == "active", "the session to be active")
+        closes_in = cell_text(sessions.get_cell(session_id, "closes"))
+        assert re.fullmatch(r"\d+h\d\dm|\d+m\d\ds", closes_in), closes_in  # counting down max_ttl
         await pilot.press("a", "y")
         await wait_for(pilot, lambda: not app.sessions[session_id].accepting_jobs, "the session to stop accepting")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from tests.conftest import ServiceInfo
 from tests.test_client import make_client, wait_final
 from tui.api.client import SUBMISSION_TAG_PREFIX, RuntimeClient
 from tui.api.errors import ApiError, Conflict
+from tui.api.models import Session
 from tui.results import estimator_values, sampler_counts
 
 BELL_STATE_QASM = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nh q[0];\ncx q[0], q[1];\n'
@@ -69,6 +72,16 @@ async def test_dedicated_session_runs_sampler_and_estimator_then_closes(
     assert [round(value) for value in values.values] == [1, 1]  # <ZZ> and <XX> of a Bell pair
     assert all(0 < std < 0.2 for std in values.stds)
 
+    idle = await client.session(session.id)
+    now = datetime.now(timezone.utc)
+    assert idle.state == "active" and idle.interactive_ttl is not None
+    to_inactive, to_close = idle.seconds_to_inactive(now), idle.seconds_to_max_ttl(now)
+    assert to_inactive is not None and 0 < to_inactive <= idle.interactive_ttl
+    assert to_close is not None and 0 < to_close <= 600
+    later = now + timedelta(seconds=5)
+    assert idle.seconds_to_max_ttl(later) == pytest.approx(to_close - 5)
+    assert idle.seconds_to_inactive(later) == pytest.approx(max(0.0, to_inactive - 5))
+
     await client.close_session(session.id)
     closed = await client.session(session.id)
     assert not closed.accepting_jobs and closed.is_closed
@@ -76,6 +89,20 @@ async def test_dedicated_session_runs_sampler_and_estimator_then_closes(
         await client.submit_sampler_job(
             "ibm_brisbane", [[bell_isa_qasm, None, 10]], session_id=session.id)
     assert "closed" in str(refused.value)
+
+
+def test_the_idle_clock_stops_while_a_job_runs_and_a_closed_session_has_no_clocks() -> None:
+    t0 = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+    idle = Session("s", "dedicated", "active", "ibm_fez", interactive_ttl=60, active_ttl=500,
+                   last_job_started=t0, last_job_completed=t0 + timedelta(seconds=10), received_at=t0)
+    now = t0 + timedelta(seconds=40)
+    assert idle.seconds_to_inactive(now) == 30 and idle.seconds_to_max_ttl(now) == 460
+    running = replace(idle, last_job_started=t0 + timedelta(seconds=20))
+    assert running.seconds_to_inactive(now) is None
+    assert replace(idle, state="inactive").seconds_to_inactive(now) is None
+    closed = replace(idle, state="closed")
+    assert closed.seconds_to_max_ttl(now) is None and closed.seconds_to_inactive(now) is None
+    assert idle.seconds_to_max_ttl(t0 + timedelta(hours=1)) == 0
 
 
 async def test_batch_cancel_drops_queued_jobs(

@@ -1,7 +1,10 @@
 """The live jobs list: rows reconciled by job id, so the cursor never jumps.
 
 Cells are compared before they are written, so a poll that changes nothing repaints
-nothing, and one that changes 50 rows touches only their changed cells.
+nothing, and one that changes 50 rows touches only their changed cells. Below
+COMPACT_BELOW cells of width the table drops the tags, cuts ids short with an ellipsis and
+shows times without seconds, so that every other column fits an 80-column terminal; the
+full id is in the detail view, the filter and the copy key.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from rich.text import Text
+from textual import events
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from tui.api.models import Job
 
@@ -21,8 +27,11 @@ STATUS_STYLES = {
     "Failed": "red",
     "Cancelled": "magenta",
 }
-COLUMNS = (("status", "Status"), ("id", "Job"), ("backend", "Backend"), ("program", "Program"),
-           ("created", "Created"), ("elapsed", "Elapsed"), ("session", "Session"), ("tags", "Tags"))
+# (key, label, width in compact layout: None fits the content, 0 drops the column)
+COLUMNS = (("status", "Status", None), ("id", "Job", 11), ("backend", "Backend", None),
+           ("program", "Program", None), ("created", "Created", None), ("elapsed", "Elapsed", None),
+           ("session", "Session", 8), ("tags", "Tags", 0))
+COMPACT_BELOW = 110
 
 Clock = Callable[[], datetime]
 
@@ -44,12 +53,39 @@ class JobsTable(DataTable[str | Text]):
     def __init__(self, clock: Clock = _now, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
+        self.compact = False
         self._shown: dict[str, Job] = {}  # the job each row was last drawn from
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        self._add_columns()
+
+    @property
+    def _columns(self) -> list[tuple[str, str, int | None]]:
+        if not self.compact:
+            return [(key, label, None) for key, label, _ in COLUMNS]
+        return [column for column in COLUMNS if column[2] != 0]
+
+    def _add_columns(self) -> None:
+        for key, label, width in self._columns:
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW
+        if compact == self.compact:
+            return
+        self.compact = compact
+        jobs = [self._shown[str(key.value)] for key in self._row_order() if str(key.value) in self._shown]
+        cursor_key = self.selected_job_id
+        self.clear(columns=True)
+        self._shown.clear()
+        self._add_columns()
+        self.reconcile(jobs)
+        if cursor_key is not None and cursor_key in self.rows:
+            self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
+
+    def _row_order(self) -> list[RowKey]:
+        return [self.coordinate_to_cell_key(Coordinate(row, 0)).row_key for row in range(self.row_count)]
 
     def reconcile(self, jobs: Sequence[Job]) -> None:
         """Update changed cells, add new rows, drop vanished ones; keep the cursor's job."""
@@ -68,11 +104,11 @@ class JobsTable(DataTable[str | Text]):
                 self._shown[job.id] = job
                 cells = self._cells(job, now)
                 if job.id in self.rows:
-                    for (key, _), value in zip(COLUMNS, cells):
+                    for key, value in cells.items():
                         if self.get_cell(job.id, key) != value:
                             self.update_cell(job.id, key, value)
                 else:
-                    self.add_row(*cells, key=job.id)
+                    self.add_row(*cells.values(), key=job.id)
                     order_changed = True
             if order_changed:
                 order = {job.id: index for index, job in enumerate(jobs)}
@@ -80,23 +116,25 @@ class JobsTable(DataTable[str | Text]):
             if cursor_key is not None and cursor_key in self.rows:
                 self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
 
-    def _cells(self, job: Job, now: datetime) -> list[str | Text]:
+    def _cells(self, job: Job, now: datetime) -> dict[str, str | Text]:
+        """The row's cells by column key, for the columns of the current layout."""
         if job.is_final:
             elapsed = f"run {_duration(job.usage_seconds)}" if job.usage_seconds else "—"
         elif job.created is not None:
             elapsed = _duration((now - job.created).total_seconds())
         else:
             elapsed = "—"
-        return [
-            Text(job.status, style=STATUS_STYLES.get(job.status, "")),
-            job.id,
-            job.backend,
-            job.program,
-            _created(job, now),
-            elapsed,
-            (job.session_id or "")[:12],
-            ", ".join(job.user_tags),
-        ]
+        cells: dict[str, str | Text] = {
+            "status": Text(job.status, style=STATUS_STYLES.get(job.status, "")),
+            "id": Text(job.id, overflow="ellipsis", no_wrap=True),
+            "backend": job.backend,
+            "program": job.program,
+            "created": _created(job, now, self.compact),
+            "elapsed": elapsed,
+            "session": Text((job.session_id or "")[:12], overflow="ellipsis", no_wrap=True),
+            "tags": ", ".join(job.user_tags),
+        }
+        return {key: cells[key] for key, _, _ in self._columns}
 
     @property
     def selected_job_id(self) -> str | None:
@@ -108,9 +146,11 @@ class JobsTable(DataTable[str | Text]):
             return None
 
 
-def _created(job: Job, now: datetime) -> str:
+def _created(job: Job, now: datetime, compact: bool) -> str:
     if job.created is None:
         return "—"
     local = job.created.astimezone(now.tzinfo) if now.tzinfo else job.created
     today = now.astimezone(local.tzinfo).date()
-    return local.strftime("%H:%M:%S" if local.date() == today else "%m-%d %H:%M")
+    if local.date() == today:
+        return local.strftime("%H:%M" if compact else "%H:%M:%S")
+    return local.strftime("%m-%d" if compact else "%m-%d %H:%M")

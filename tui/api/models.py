@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 SUBMISSION_TAG_PREFIX = "qrt-submission:"  # the client's per-submission tag, hidden in tables
@@ -137,6 +137,32 @@ class Session:
     started_at: datetime | None = None
     closed_at: datetime | None = None
     elapsed_seconds: float | None = None
+    last_job_started: datetime | None = None
+    last_job_completed: datetime | None = None
+    received_at: datetime | None = None  # when this snapshot was read: its TTLs count from here
+
+    def seconds_to_max_ttl(self, now: datetime) -> float | None:
+        """Until the service closes the session for good (its `active_ttl`, counted down
+        from when it was read; else `max_ttl` from its start)."""
+        if self.is_closed:
+            return None
+        if self.active_ttl is not None and self.received_at is not None:
+            left = self.active_ttl - (now - self.received_at).total_seconds()
+        elif self.max_ttl is not None and self.started_at is not None:
+            left = self.max_ttl - (now - self.started_at).total_seconds()
+        else:
+            return None
+        return max(0.0, left)
+
+    def seconds_to_inactive(self, now: datetime) -> float | None:
+        """Until an idle active session goes inactive (`interactive_ttl` after its last job
+        finished); None while a job runs or the clock is not running."""
+        if self.state != "active" or self.interactive_ttl is None:
+            return None
+        idle_since = self.last_job_completed
+        if idle_since is None or (self.last_job_started is not None and self.last_job_started > idle_since):
+            return None
+        return max(0.0, self.interactive_ttl - (now - idle_since).total_seconds())
 
     @property
     def is_closed(self) -> bool:
@@ -154,7 +180,7 @@ class Session:
         return self.state.capitalize()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Session:
+    def from_api(cls, data: dict[str, Any], received_at: datetime | None = None) -> Session:
         def optional_int(key: str) -> int | None:
             value = data.get(key)
             return int(value) if isinstance(value, (int, float)) else None
@@ -173,6 +199,9 @@ class Session:
             started_at=parse_timestamp(data.get("started_at")),
             closed_at=parse_timestamp(data.get("closed_at")),
             elapsed_seconds=float(elapsed) if isinstance(elapsed, (int, float)) else None,
+            last_job_started=parse_timestamp(data.get("last_job_started")),
+            last_job_completed=parse_timestamp(data.get("last_job_completed")),
+            received_at=received_at or datetime.now(timezone.utc),
         )
 
 

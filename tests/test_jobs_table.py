@@ -1,0 +1,64 @@
+"""JobsTable on its own: rows reconciled by id, the cursor kept, the compact layout at 80 columns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from textual.app import App, ComposeResult
+
+from screens.widgets.jobs_table import JobsTable
+from tui.api.models import Job
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+
+def job(number: int, status: str = "Running") -> Job:
+    return Job(f"d1f3k0job{number:011d}", "ibm_fez", "sampler", status, NOW - timedelta(minutes=number),
+               session_id="s-session-long-id", tags=("calibration",))
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield JobsTable(clock=lambda: NOW, id="jobs")
+
+
+def labels(table: JobsTable) -> list[str]:
+    return [str(column.label) for column in table.ordered_columns]
+
+
+async def test_the_cursor_stays_on_its_job_while_rows_come_and_change() -> None:
+    app = TableApp()
+    async with app.run_test(size=(140, 20)) as pilot:
+        table = app.query_one(JobsTable)
+        table.reconcile([job(1), job(2), job(3)])
+        table.move_cursor(row=1)
+        assert table.selected_job_id == job(2).id
+        table.reconcile([job(0), job(1), replace(job(2), status="Completed"), job(3)])
+        await pilot.pause()
+        assert table.selected_job_id == job(2).id and table.cursor_row == 2
+        assert table.get_cell(job(2).id, "status").plain == "Completed"
+        table.reconcile([job(0), job(2)])
+        assert table.selected_job_id == job(2).id and table.row_count == 2
+
+
+async def test_at_80_columns_the_table_goes_compact_and_back() -> None:
+    app = TableApp()
+    async with app.run_test(size=(140, 20)) as pilot:
+        table = app.query_one(JobsTable)
+        table.reconcile([job(1), job(2), job(3)])
+        table.move_cursor(row=2)
+        assert "Tags" in labels(table) and table.get_cell(job(1).id, "created") == "11:59:00"
+
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert table.compact and "Tags" not in labels(table)
+        assert table.selected_job_id == job(3).id
+        assert [str(key.value) for key in table._row_order()] == [job(n).id for n in (1, 2, 3)]
+        assert table.get_cell(job(1).id, "created") == "11:59"
+        assert table.get_cell(job(1).id, "id").plain == job(1).id  # cut on screen only
+        assert sum(column.get_render_width(table) for column in table.ordered_columns) <= 78
+
+        await pilot.resize_terminal(140, 24)
+        await pilot.pause()
+        assert not table.compact and "Tags" in labels(table) and table.row_count == 3
