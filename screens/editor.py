@@ -27,7 +27,7 @@ from screens.widgets.submit_modal import SubmitModal
 from tui import circuits
 from tui.api.transpiler import TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
-from tui.results import sampler_counts
+from tui.results import estimator_values, sampler_counts
 from tui.submission import SubmitRequest, primitive_params
 
 VALIDATION_DELAY = 0.4
@@ -55,6 +55,7 @@ class EditorScreen(AreaScreen):
         self.transpile_settings = circuits.TranspileSettings()
         self.last_request: SubmitRequest | None = None
         self.shown_job_id: str | None = None
+        self.results_job_id: str | None = None  # the job whose results were fetched
         self.show_isa = False
         self._validation_timer: Timer | None = None
 
@@ -295,30 +296,38 @@ class EditorScreen(AreaScreen):
         if snapshot is None or self.shown_job_id is None:
             return
         job = next((j for j in snapshot.jobs if j.id == self.shown_job_id), None)
-        if job is None:
+        if job is None or job.id == self.results_job_id:
             return
         counts = self.query_one(CountsTable)
-        if job.status == "Completed" and not counts.row_count:
+        if job.status == "Completed":
+            self.results_job_id = job.id  # fetched once, not on every poll
             self.load_results(job.id, job.program)
-        elif job.status != "Completed":
+        else:
             reason = f": {job.reason}" if job.is_final and job.reason else ""
             counts.border_title = f"Last job · {job.id} · {job.status.lower()}{reason}"
 
     @work(exclusive=True, group="results", exit_on_error=False)
     async def load_results(self, job_id: str, program: str) -> None:
-        body = await self.qrt.require_client().job_results(job_id)
+        try:
+            body = await self.qrt.require_client().job_results(job_id)
+        except Exception:
+            self.results_job_id = None  # try again on the next poll
+            raise
         if not isinstance(body, dict):
             return
         if program == "estimator":
-            self.query_one(CountsTable).border_title = f"Last job · {job_id} · done: F4, Enter for values"
-            return
-        tables = await asyncio.to_thread(sampler_counts, body)
-        self.post_message(ResultsLoaded(job_id, tables))
+            self.post_message(ResultsLoaded(job_id, [], await asyncio.to_thread(estimator_values, body)))
+        else:
+            self.post_message(ResultsLoaded(job_id, await asyncio.to_thread(sampler_counts, body), []))
 
     def on_results_loaded(self, message: ResultsLoaded) -> None:
         if message.job_id != self.shown_job_id:
             return
         counts = self.query_one(CountsTable)
+        if message.values:
+            counts.show_values(message.values)
+            counts.border_title = f"Last job · {message.job_id} · values"
+            return
         counts.show_counts(message.tables)
         shots = sum(table.shots for table in message.tables if table.pub_index == 0)
         counts.border_title = f"Last job · {message.job_id} · {shots} shots"

@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from screens.area import AreaScreen
 from screens.widgets.counts_table import CountsTable
@@ -62,7 +62,7 @@ class JobDetailScreen(AreaScreen):
         with TabbedContent(initial="results", id="job-tabs"):
             with TabPane("Results", id="results"):
                 yield CountsTable(id="job-counts")
-                yield DataTable(id="job-values", classes="hidden")
+                yield CountsTable(id="job-values", classes="hidden")
             with TabPane("Histogram", id="histogram"):
                 with VerticalScroll():
                     yield Histogram(id="job-histogram")
@@ -123,14 +123,14 @@ class JobDetailScreen(AreaScreen):
         self._show_details(message.details, message.failure)
         self.query_one("#job-logs", Static).update(message.logs or "(no log lines)")
         counts_table = self.query_one(CountsTable)
-        values_table = self.query_one("#job-values", DataTable)
+        values_table = self.query_one("#job-values", CountsTable)
         counts_table.display = not message.values
         values_table.display = bool(message.values)
         if message.counts:
             counts_table.show_counts(message.counts)
             self.query_one(Histogram).show(message.counts, max(40, self.size.width - 6))
         elif message.values:
-            self._show_values(values_table, message.values)
+            values_table.show_values(message.values)
             self.query_one(Histogram).update("Estimator job: see the values under Results.")
         else:
             waiting = message.failure or f"No results: the job is {self.job.status.lower()}."
@@ -146,16 +146,6 @@ class JobDetailScreen(AreaScreen):
         if failure:
             pairs.append(("Failure", failure[:2000]))
         self.query_one("#job-summary", Static).update(key_value_grid(pairs))
-
-    @staticmethod
-    def _show_values(table: DataTable[Any], values: list[PubValues]) -> None:
-        table.clear(columns=True)
-        table.cursor_type = "row"
-        table.add_columns("Pub", "Index", "Value", "Std")
-        for pub in values:
-            for index, value, std in zip(pub.indices(), pub.values, pub.stds):
-                table.add_row(str(pub.pub_index), str(index or "()"),
-                              Text(f"{value:+.5f}", justify="right"), Text(f"{std:.5f}", justify="right"))
 
     # export and copy -----------------------------------------------------------------
 

@@ -64,8 +64,11 @@ class JobsRefreshFailed(Message):
 
 @dataclass
 class ResultsLoaded(Message):
+    """A finished job's results: Sampler counts or Estimator values."""
+
     job_id: str
     tables: list[RegisterCounts]
+    values: list[PubValues]
 
 
 @dataclass

@@ -1,11 +1,12 @@
-"""Counts of one job's result: bitstring, integer, hex, count, probability and a bar."""
+"""A job's results as a table: Sampler counts (bitstring, integer, hex, count, probability
+and a bar), or Estimator values with their standard deviations."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.results import RegisterCounts
+from tui.results import PubValues, RegisterCounts
 
 BAR_WIDTH = 10
 MAX_ROWS = 256
@@ -37,3 +38,11 @@ class CountsTable(DataTable[str | Text]):
                 if multi:
                     cells.insert(0, f"{table.pub_index}/{table.register}")
                 self.add_row(*cells)
+
+    def show_values(self, values: list[PubValues]) -> None:
+        self.clear(columns=True)
+        self.add_columns("Pub", "Index", "Value", "Std")
+        for pub in values:
+            for index, value, std in zip(pub.indices(), pub.values, pub.stds):
+                self.add_row(str(pub.pub_index), str(index or "()"),
+                             Text(f"{value:+.5f}", justify="right"), Text(f"{std:.5f}", justify="right"))
