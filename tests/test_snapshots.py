@@ -105,10 +105,23 @@ def job_detail_loaded(app: QrtApp) -> None:
     app.screen.post_message(JobDetailLoaded(JOBS[0].id, details, "log line", counts, [], None))
 
 
+def submit_dialog(app: QrtApp) -> None:
+    from screens.widgets.submit_modal import SubmitModal
+
+    app.push_screen(SubmitModal("ibm_fez", num_qubits=2, num_parameters=0, open_sessions=[("s-42a", "dedicated")]))
+
+
+def transpile_dialog(app: QrtApp) -> None:
+    from screens.widgets.transpile_modal import TranspileModal
+    from tui.circuits import TranspileSettings
+
+    app.push_screen(TranspileModal(TranspileSettings("service", 3, "sabre"), "http://127.0.0.1:8290"))
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
     "screen",
-    ["backends", "editor", "jobs", "sessions", "job_detail", "help", "login"],
+    ["backends", "editor", "jobs", "sessions", "job_detail", "help", "login", "submit", "transpile"],
 )
 def test_screen_snapshot(screen: str, size: tuple[int, int], snap_compare) -> None:  # noqa: ANN001
     runs = {
@@ -119,5 +132,7 @@ def test_screen_snapshot(screen: str, size: tuple[int, int], snap_compare) -> No
         "job_detail": before("f4", then=job_detail_loaded),
         "help": before("f4", "f1"),
         "login": before("f6"),
+        "submit": before("f3", then=submit_dialog),
+        "transpile": before("f3", then=transpile_dialog),
     }
     assert snap_compare(app_with_data(), terminal_size=size, run_before=runs[screen])
