@@ -61,8 +61,7 @@ class JobDetailScreen(AreaScreen):
         yield Static(self._headline(), id="job-headline")
         with TabbedContent(initial="results", id="job-tabs"):
             with TabPane("Results", id="results"):
-                yield CountsTable(id="job-counts")
-                yield CountsTable(id="job-values", classes="hidden")
+                yield CountsTable(id="job-results")
             with TabPane("Histogram", id="histogram"):
                 with VerticalScroll():
                     yield Histogram(id="job-histogram")
@@ -122,21 +121,19 @@ class JobDetailScreen(AreaScreen):
         self.counts, self.values = message.counts, message.values
         self._show_details(message.details, message.failure)
         self.query_one("#job-logs", Static).update(message.logs or "(no log lines)")
-        counts_table = self.query_one(CountsTable)
-        values_table = self.query_one("#job-values", CountsTable)
-        counts_table.display = not message.values
-        values_table.display = bool(message.values)
+        results = self.query_one("#job-results", CountsTable)
+        results.border_title = None
         if message.counts:
-            counts_table.show_counts(message.counts)
+            results.show_counts(message.counts)
             self.query_one(Histogram).show(message.counts, max(40, self.size.width - 6))
         elif message.values:
-            values_table.show_values(message.values)
+            results.show_values(message.values)
             self.query_one(Histogram).update("Estimator job: see the values under Results.")
         else:
             waiting = message.failure or f"No results: the job is {self.job.status.lower()}."
-            counts_table.clear(columns=True)
+            results.clear(columns=True)
             self.query_one(Histogram).update(waiting)
-            counts_table.border_title = waiting[:200]
+            results.border_title = waiting[:200]
 
     def _show_details(self, details: JobDetails, failure: str | None) -> None:
         pairs = list(details.summary)

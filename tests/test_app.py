@@ -101,7 +101,7 @@ async def test_a_user_path_from_editor_to_exported_counts_in_a_session(
         assert cell_text(jobs.get_cell(job_id, "session")) == session_id[:12]
         jobs.move_cursor(row=jobs.get_row_index(job_id))
         await pilot.press("enter")
-        detail_counts = app.screen.query_one("#job-counts", CountsTable)
+        detail_counts = app.screen.query_one("#job-results", CountsTable)
         await wait_for(pilot, lambda: detail_counts.row_count >= 2, "the job detail's counts")
 
         export = tmp_path / "counts.csv"
@@ -169,7 +169,7 @@ async def test_estimator_values_through_the_submit_dialog(service: ServiceInfo) 
         await wait_for(pilot, lambda: job_id in jobs.rows, "the job row")
         jobs.move_cursor(row=jobs.get_row_index(job_id))
         await pilot.press("enter")
-        values = app.screen.query_one("#job-values", DataTable)
+        values = app.screen.query_one("#job-results", CountsTable)
         await wait_for(pilot, lambda: values.row_count == 3, "three expectation values")
         rows = [values.get_row_at(i) for i in range(3)]
         (zz, zz_std), (xx, xx_std), (iz, _) = ((float(cell_text(r[2])), float(cell_text(r[3]))) for r in rows)
