@@ -153,7 +153,7 @@ class JobQuery:
     newest_first: bool = True
     limit: int = 200
     offset: int = 0
-    # False: the jobs come with empty params, neither read nor decoded (a job's params
+    # False: the jobs come with empty params, neither fetched nor decoded (a job's params
     # can be megabytes of circuits, and most listings exclude them).
     with_params: bool = True
 
