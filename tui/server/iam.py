@@ -24,6 +24,7 @@ from tui.server.errors import ApiProblem
 API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 TOKEN_LIFETIME_SECONDS = 3600
 TOKEN_LIFETIME_ENV = "QRT_SERVE_TOKEN_LIFETIME"  # for tests: tokens that expire mid-run
+_MAX_REMEMBERED_TOKENS = 1024
 
 
 def token_lifetime() -> int:
@@ -53,6 +54,9 @@ class TokenIssuer:
         self._api_key = api_key.encode()
         self._secret = secret
         self.lifetime = lifetime or token_lifetime()
+        # Every request carries the same few tokens; checking a signature costs more than
+        # the rest of a job read. A token once verified is only checked for expiry again.
+        self._verified: dict[str, TokenClaims] = {}
 
     def key_matches(self, candidate: str) -> bool:
         return hmac.compare_digest(candidate.encode(), self._api_key)
@@ -64,6 +68,9 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm="HS256"), expires_at
 
     def verify(self, token: str) -> TokenClaims:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known.expires_at:
+            return known
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "iat"]}
@@ -72,7 +79,11 @@ class TokenIssuer:
             raise ApiProblem(401, "The bearer token has expired; request a new one.") from None
         except jwt.PyJWTError:
             raise ApiProblem(401, "The bearer token is not valid.") from None
-        return TokenClaims(subject=str(claims.get("sub", "")), expires_at=int(claims["exp"]))
+        verified = TokenClaims(subject=str(claims.get("sub", "")), expires_at=int(claims["exp"]))
+        if len(self._verified) >= _MAX_REMEMBERED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = verified
+        return verified
 
 
 _TOKEN_REQUEST_BODY = {

@@ -213,6 +213,7 @@ class JobListFilters:
             newest_first=self.newest_first,
             limit=self.limit,
             offset=self.offset,
+            with_params=self.include_params,
         )
 
 

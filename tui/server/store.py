@@ -99,7 +99,7 @@ class JobRecord:
     program: str
     status: str
     created: str
-    params: dict[str, Any]
+    params: dict[str, Any]  # {} when listed without them (JobQuery.with_params)
     reason: str | None = None
     reason_code: int | None = None
     running: str | None = None
@@ -153,40 +153,63 @@ class JobQuery:
     newest_first: bool = True
     limit: int = 200
     offset: int = 0
+    # False: the jobs come with empty params, neither fetched nor decoded (a job's params
+    # can be megabytes of circuits, and most listings exclude them).
+    with_params: bool = True
 
 
-_JOB_COLUMNS = (
-    "id, instance, backend, program, status, created, params, reason, reason_code, running, "
-    "finished, session_id, tags, support_qiskit, private, cost, caller, execution_ns, "
-    "usage_seconds, logs"
+_JOB_COLUMN_NAMES = (
+    "id", "instance", "backend", "program", "status", "created", "params", "reason",
+    "reason_code", "running", "finished", "session_id", "tags", "support_qiskit", "private",
+    "cost", "caller", "execution_ns", "usage_seconds", "logs",
 )
+_JOB_COLUMNS = ", ".join(_JOB_COLUMN_NAMES)
+_QUALIFIED_JOB_COLUMNS = ", ".join(f"jobs.{name}" for name in _JOB_COLUMN_NAMES)
+# The params column is NOT NULL: NULL in its place means a listing did not read it.
+_JOB_COLUMNS_WITHOUT_PARAMS = _JOB_COLUMNS.replace("params", "NULL AS params")
 
-_QUALIFIED_JOB_COLUMNS = ", ".join(f"jobs.{name.strip()}" for name in _JOB_COLUMNS.split(","))
+
+def _json_list(text: str) -> list[Any]:
+    """Most jobs have no tags: skip the decoder for them."""
+    return [] if text == "[]" else json.loads(text)
 
 
 def _job_from_row(row: sqlite3.Row) -> JobRecord:
+    """The job in a row's first columns, selected as _JOB_COLUMNS (or without params).
+
+    By position: sqlite3.Row finds a column by name with a linear search, which costs
+    more than the rest of building a job when a page has 200 of them.
+    """
+    (
+        job_id, instance, backend, program, status, created, params, reason, reason_code,
+        running, finished, session_id, tags, support_qiskit, private, cost, caller,
+        execution_ns, usage_seconds, logs,
+    ) = row[: len(_JOB_COLUMN_NAMES)]
     return JobRecord(
-        id=row["id"],
-        instance=row["instance"],
-        backend=row["backend"],
-        program=row["program"],
-        status=row["status"],
-        created=row["created"],
-        params=json.loads(row["params"]),
-        reason=row["reason"],
-        reason_code=row["reason_code"],
-        running=row["running"],
-        finished=row["finished"],
-        session_id=row["session_id"],
-        tags=json.loads(row["tags"]),
-        support_qiskit=bool(row["support_qiskit"]),
-        private=bool(row["private"]),
-        cost=row["cost"],
-        caller=row["caller"],
-        execution_ns=row["execution_ns"],
-        usage_seconds=row["usage_seconds"],
-        logs=row["logs"],
+        id=job_id,
+        instance=instance,
+        backend=backend,
+        program=program,
+        status=status,
+        created=created,
+        params={} if params is None else json.loads(params),
+        reason=reason,
+        reason_code=reason_code,
+        running=running,
+        finished=finished,
+        session_id=session_id,
+        tags=_json_list(tags),
+        support_qiskit=bool(support_qiskit),
+        private=bool(private),
+        cost=cost,
+        caller=caller,
+        execution_ns=execution_ns,
+        usage_seconds=usage_seconds,
+        logs=logs,
     )
+
+
+_MAX_CACHED_COUNTS = 256
 
 
 class Store:
@@ -196,6 +219,10 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # COUNT(*) walks every matching index entry (about 1 ms for 10,000 jobs), and each
+        # listing asks for it; the answers are kept until the database changes.
+        self._counts: dict[tuple[str, tuple[Any, ...]], int] = {}
+        self._counted_version: tuple[int, int] = (-1, -1)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -219,6 +246,25 @@ class Store:
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
+
+    def _count(self, sql: str, args: Iterable[Any]) -> int:
+        """The single number `sql` selects, computed again only after the data changed.
+
+        Changes through this connection show in `total_changes`, those committed by any
+        other connection (another process on the same file) in `PRAGMA data_version`.
+        """
+        key = (sql, tuple(args))
+        with self._lock:
+            (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+            version = (self._db.total_changes, data_version)
+            if version != self._counted_version or len(self._counts) >= _MAX_CACHED_COUNTS:
+                self._counts.clear()
+                self._counted_version = version
+            count = self._counts.get(key)
+            if count is None:
+                (count,) = self._db.execute(sql, key[1]).fetchone()
+                self._counts[key] = count
+            return count
 
     # for tables other modules own (legacy access tokens, transpile tasks) -------------
 
@@ -284,12 +330,13 @@ class Store:
             args.append(tag)
         condition = " AND ".join(where)
         order = "DESC" if query.newest_first else "ASC"
+        columns = _JOB_COLUMNS if query.with_params else _JOB_COLUMNS_WITHOUT_PARAMS
         rows = self._query(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {condition} ORDER BY seq {order} "
+            f"SELECT {columns} FROM jobs WHERE {condition} ORDER BY seq {order} "
             "LIMIT ? OFFSET ?",
             [*args, query.limit, query.offset],
         )
-        (total,) = self._query(f"SELECT COUNT(*) FROM jobs WHERE {condition}", args)[0]
+        total = self._count(f"SELECT COUNT(*) FROM jobs WHERE {condition}", args)
         return [_job_from_row(row) for row in rows], total
 
     def next_runnable_jobs(self, limit: int) -> list[JobRecord]:
@@ -302,7 +349,7 @@ class Store:
         if limit <= 0:
             return []
         rows = self._query(
-            f"SELECT jobs.seq, {_QUALIFIED_JOB_COLUMNS}, "
+            f"SELECT {_QUALIFIED_JOB_COLUMNS}, jobs.seq, "
             "COALESCE(s.mode = 'dedicated' AND s.state = 'active', 0) AS has_priority "
             "FROM jobs LEFT JOIN sessions AS s ON s.id = jobs.session_id "
             "WHERE jobs.status = 'Queued' AND jobs.backend NOT IN "
