@@ -7,9 +7,9 @@ device's own single-qubit gates, so they carry that device's noise as they would
 hardware. A twirled measurement is an X before and after the measure, with the recorded
 bit flipped back, which turns any readout error into a symmetric one.
 
-The twirling lives in a simulator (`TwirlingAerSimulator`), so that qiskit's own
-`BackendSamplerV2` and `BackendEstimatorV2` keep doing the bookkeeping of pubs, shapes
-and observables on top of it.
+The twirling lives in a simulator (`TwirlingAerSimulator`), so that the Sampler's runs
+(`tui.server.sampling`) and qiskit's own `BackendEstimatorV2` keep doing the bookkeeping
+of pubs, shapes and observables on top of it.
 """
 
 from __future__ import annotations
