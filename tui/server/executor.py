@@ -42,6 +42,9 @@ class JobSpec:
     conf_file: str
     props_file: str | None
     support_qiskit: bool
+    # The pubs as parsed and checked at submission, so the worker need not parse the
+    # OpenQASM again; None (e.g. for a job re-queued after a restart) means parse params.
+    pubs: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class JobOutcome:
 
 
 _full_noise_models: dict[str, NoiseModel] = {}
+_cut_noise_models: dict[tuple[str, tuple[int, ...]], NoiseModel] = {}
+CUT_NOISE_MODELS_KEPT = 64
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:
@@ -178,9 +183,17 @@ class CutDevice:
 
 
 def cut_device(device: DeviceSnapshot, touched: set[int]) -> CutDevice:
+    """The cut for `touched`, its noise model kept: jobs repeat the same qubits often."""
     device_qubits = sorted(touched)
     index = {qubit: position for position, qubit in enumerate(device_qubits)}
-    return CutDevice(device_qubits, index, cut_noise_model(full_noise_model(device), device_qubits))
+    key = (device.name, tuple(device_qubits))
+    noise = _cut_noise_models.get(key)
+    if noise is None:
+        noise = cut_noise_model(full_noise_model(device), device_qubits)
+        if len(_cut_noise_models) >= CUT_NOISE_MODELS_KEPT:
+            del _cut_noise_models[next(iter(_cut_noise_models))]  # the oldest
+        _cut_noise_models[key] = noise
+    return CutDevice(device_qubits, index, noise)
 
 
 def compact_observables(observables: Any, physical: list[int], index: dict[int, int]) -> Any:
@@ -266,7 +279,7 @@ def _job_inputs(
 
     device = device_from_spec(spec)
     options = spec.params.get("options") or {}
-    pubs = parse(spec.params, device)
+    pubs = spec.pubs if spec.pubs is not None else parse(spec.params, device)
     seed = (options.get("simulator") or {}).get("seed_simulator")
     return device, options, pubs, [physical_qubits(pub.circuit) for pub in pubs], seed
 

@@ -152,7 +152,9 @@ def _pooled(raw: Result, flip_masks: list[list[int]]) -> Result:
     for masks in flip_masks:
         memory: list[str] = []
         for mask in masks:
-            memory.extend(hex(int(shot, 16) ^ mask) for shot in raw.results[position].data.memory)
+            shots = raw.results[position].data.memory
+            flipped_back = {shot: hex(int(shot, 16) ^ mask) for shot in dict.fromkeys(shots)}
+            memory.extend(map(flipped_back.__getitem__, shots))
             position += 1
         first = raw.results[position - len(masks)]
         experiments.append(
