@@ -42,6 +42,9 @@ class JobSpec:
     conf_file: str
     props_file: str | None
     support_qiskit: bool
+    # The pubs as parsed and checked at submission, so the worker need not parse the
+    # OpenQASM again; None (e.g. for a job re-queued after a restart) means parse params.
+    pubs: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class JobOutcome:
 
 
 _full_noise_models: dict[str, NoiseModel] = {}
+_cut_noise_models: dict[tuple[str, tuple[int, ...]], NoiseModel] = {}
+CUT_NOISE_MODELS_KEPT = 64
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:
@@ -73,10 +78,12 @@ def warm_up() -> None:
         target=_exit_when_orphaned, args=(os.getppid(),), name="qrt-orphan-watch", daemon=True
     ).start()
     import qiskit_aer  # noqa: F401
-    from qiskit.primitives import BackendSamplerV2  # noqa: F401
+    from qiskit.primitives import BackendEstimatorV2  # noqa: F401
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2  # noqa: F401
 
     import tui.server.pubs  # noqa: F401
+    import tui.server.sampling  # noqa: F401
+    import tui.server.twirling  # noqa: F401
 
 
 def device_from_spec(spec: JobSpec) -> DeviceSnapshot:
@@ -166,29 +173,6 @@ def touched_qubits(circuit: QuantumCircuit, physical: list[int]) -> set[int]:
     }
 
 
-def hex_samples(bit_array: Any) -> Any:
-    """BitArray -> hex strings per shot, nested by the pub's shape (IBM's plain JSON)."""
-    import numpy as np
-
-    raw = bit_array.array  # (*shape, shots, num_bytes) uint8, big-endian bytes
-    values = np.zeros(raw.shape[:-1], dtype=object if raw.shape[-1] > 7 else np.uint64)
-    for byte_index in range(raw.shape[-1]):
-        values = values * 256 + raw[..., byte_index].astype(values.dtype)
-    formatter = np.frompyfunc(hex, 1, 1)
-    return formatter(values).tolist()
-
-
-def plain_sampler_result(primitive_result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-    results = []
-    for pub_result in primitive_result:
-        data = {
-            name: {"samples": hex_samples(bits), "num_bits": bits.num_bits}
-            for name, bits in pub_result.data.items()
-        }
-        results.append({"data": data, "metadata": dict(pub_result.metadata)})
-    return {"results": results, "metadata": metadata}
-
-
 @dataclass(frozen=True)
 class CutDevice:
     """The device qubits a job touches, their compact numbering, and their noise."""
@@ -199,9 +183,17 @@ class CutDevice:
 
 
 def cut_device(device: DeviceSnapshot, touched: set[int]) -> CutDevice:
+    """The cut for `touched`, its noise model kept: jobs repeat the same qubits often."""
     device_qubits = sorted(touched)
     index = {qubit: position for position, qubit in enumerate(device_qubits)}
-    return CutDevice(device_qubits, index, cut_noise_model(full_noise_model(device), device_qubits))
+    key = (device.name, tuple(device_qubits))
+    noise = _cut_noise_models.get(key)
+    if noise is None:
+        noise = cut_noise_model(full_noise_model(device), device_qubits)
+        if len(_cut_noise_models) >= CUT_NOISE_MODELS_KEPT:
+            del _cut_noise_models[next(iter(_cut_noise_models))]  # the oldest
+        _cut_noise_models[key] = noise
+    return CutDevice(device_qubits, index, noise)
 
 
 def compact_observables(observables: Any, physical: list[int], index: dict[int, int]) -> Any:
@@ -252,20 +244,25 @@ def _metadata(
 
 def _completed(
     spec: JobSpec,
-    primitive_result: Any,
+    tagged: Callable[[], Any],
+    plain_text: Callable[[], str],
     metadata: dict[str, Any],
-    plain: Callable[[], Any],
     execution_ns: int,
     summary: str,
 ) -> JobOutcome:
-    """Type-tagged JSON (qiskit's encoder) if the client asked for it, else IBM's plain JSON."""
+    """Type-tagged JSON (qiskit's encoder) if the client asked for it, else IBM's plain JSON.
+
+    `tagged` gives the qiskit PrimitiveResult and `plain_text` the plain JSON text; only
+    the one asked for is built.
+    """
     if spec.support_qiskit:
         from qiskit_ibm_runtime.json import RuntimeEncoder
 
+        primitive_result = tagged()
         primitive_result.metadata.update(metadata)
         text = json.dumps(primitive_result, cls=RuntimeEncoder)
     else:
-        text = json.dumps(plain())
+        text = plain_text()
     log_lines = [summary]
     if metadata["options_not_applied"]:
         log_lines.append(
@@ -282,17 +279,15 @@ def _job_inputs(
 
     device = device_from_spec(spec)
     options = spec.params.get("options") or {}
-    pubs = parse(spec.params, device)
+    pubs = spec.pubs if spec.pubs is not None else parse(spec.params, device)
     seed = (options.get("simulator") or {}).get("seed_simulator")
     return device, options, pubs, [physical_qubits(pub.circuit) for pub in pubs], seed
 
 
 def run_sampler(spec: JobSpec) -> JobOutcome:
-    from qiskit.primitives import BackendSamplerV2
-
-    from tui.server.twirling import noisy_simulator
-
     from tui.server.pubs import parse_sampler_pubs
+    from tui.server.sampling import plain_sampler_json, primitive_result, run_sampler_pubs
+    from tui.server.twirling import noisy_simulator
 
     params = spec.params
     device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_sampler_pubs)
@@ -301,10 +296,6 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     )
     shots = default_shots(params)
     plan = twirling_plan("sampler", params)
-    sampler = BackendSamplerV2(
-        backend=noisy_simulator(cut.noise, plan, seed),
-        options={"default_shots": shots, "seed_simulator": seed},
-    )
     compacted = [
         (
             compact(pub.circuit, physical, cut.index),
@@ -314,13 +305,16 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
-    primitive_result = sampler.run(compacted).result()
+    pub_samples = run_sampler_pubs(noisy_simulator(cut.noise, plan, seed), compacted, shots, seed)
     execution_ns = time.perf_counter_ns() - started
     applied = {"twirling": plan.describe()} if plan else {}
     metadata = _metadata(device, cut, seed, applied, unapplied_options("sampler", params, options))
     return _completed(
-        spec, primitive_result, metadata, lambda: plain_sampler_result(primitive_result, metadata),
-        execution_ns, f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
+        spec,
+        lambda: primitive_result(pub_samples, {"version": 2}),
+        lambda: plain_sampler_json(pub_samples, metadata),
+        metadata, execution_ns,
+        f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
     )
 
 
@@ -372,7 +366,7 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
         return {"results": results, "metadata": metadata}
 
     return _completed(
-        spec, primitive_result, metadata, plain, execution_ns,
+        spec, lambda: primitive_result, lambda: json.dumps(plain()), metadata, execution_ns,
         f"estimator: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
     )
 

@@ -147,7 +147,7 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
     pubs = pubs_module()
     try:
         check_options(new.program_id, new.params)
-        pubs.parse_pubs(new.program_id, new.params, device)
+        parsed_pubs = pubs.parse_pubs(new.program_id, new.params, device)
     except (pubs.PubError, OptionError) as exc:
         raise ApiProblem(400, str(exc)) from None
     job_id = new_id()
@@ -171,6 +171,7 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
         caller=new.caller,
         logs=new.logs,
     )
+    context.scheduler.hand_over_pubs(job_id, parsed_pubs)
     context.store.create_job(job)
     context.scheduler.notify()
     return job

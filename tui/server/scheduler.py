@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -22,6 +24,7 @@ from tui.server.executor import JobOutcome, JobSpec, run_job, warm_up
 from tui.server.store import JobRecord, Store, utc_now
 
 log = logging.getLogger("qrt.serve")
+PARSED_PUBS_KEPT = 64
 
 
 class JobScheduler:
@@ -42,6 +45,7 @@ class JobScheduler:
         self._workers = max(1, workers)
         self._wakeup = threading.Condition()
         self._in_flight: dict[str, Future[JobOutcome]] = {}
+        self._parsed_pubs: OrderedDict[str, list[Any]] = OrderedDict()
         self._stopping = False
         self._pool: ProcessPoolExecutor | None = None
         self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
@@ -61,6 +65,17 @@ class JobScheduler:
         self._thread.join(timeout=5)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def hand_over_pubs(self, job_id: str, pubs: list[Any]) -> None:
+        """Keep the pubs parsed at submission for the worker, which then skips parsing.
+
+        Only the newest few are kept (a job cancelled while queued never collects its
+        pubs); a job without them is parsed again in the worker, as after a restart.
+        """
+        with self._wakeup:
+            self._parsed_pubs[job_id] = pubs
+            while len(self._parsed_pubs) > PARSED_PUBS_KEPT:
+                self._parsed_pubs.popitem(last=False)
 
     def notify(self) -> None:
         """A job was submitted or cancelled: look at the queue again."""
@@ -88,6 +103,8 @@ class JobScheduler:
                 self._dispatch(job)
 
     def _dispatch(self, job: JobRecord) -> None:
+        with self._wakeup:
+            parsed_pubs = self._parsed_pubs.pop(job.id, None)
         device = self._catalogue.get(job.backend)
         if device is None:
             self._store.mark_running(job.id)
@@ -106,6 +123,7 @@ class JobScheduler:
             conf_file=str(device.conf_file),
             props_file=str(device.props_file) if device.props_file else None,
             support_qiskit=job.support_qiskit,
+            pubs=parsed_pubs,
         )
         assert self._pool is not None
         try:

@@ -7,9 +7,9 @@ device's own single-qubit gates, so they carry that device's noise as they would
 hardware. A twirled measurement is an X before and after the measure, with the recorded
 bit flipped back, which turns any readout error into a symmetric one.
 
-The twirling lives in a simulator (`TwirlingAerSimulator`), so that qiskit's own
-`BackendSamplerV2` and `BackendEstimatorV2` keep doing the bookkeeping of pubs, shapes
-and observables on top of it.
+The twirling lives in a simulator (`TwirlingAerSimulator`), so that the Sampler's runs
+(`tui.server.sampling`) and qiskit's own `BackendEstimatorV2` keep doing the bookkeeping
+of pubs, shapes and observables on top of it.
 """
 
 from __future__ import annotations
@@ -152,7 +152,9 @@ def _pooled(raw: Result, flip_masks: list[list[int]]) -> Result:
     for masks in flip_masks:
         memory: list[str] = []
         for mask in masks:
-            memory.extend(hex(int(shot, 16) ^ mask) for shot in raw.results[position].data.memory)
+            shots = raw.results[position].data.memory
+            flipped_back = {shot: hex(int(shot, 16) ^ mask) for shot in dict.fromkeys(shots)}
+            memory.extend(map(flipped_back.__getitem__, shots))
             position += 1
         first = raw.results[position - len(masks)]
         experiments.append(
