@@ -305,10 +305,12 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
-    pub_samples = run_sampler_pubs(noisy_simulator(cut.noise, plan, seed), compacted, shots, seed)
+    simulator = noisy_simulator(cut.noise, plan, seed, exact=True)
+    pub_samples = run_sampler_pubs(simulator, compacted, shots, seed)
     execution_ns = time.perf_counter_ns() - started
     applied = {"twirling": plan.describe()} if plan else {}
     metadata = _metadata(device, cut, seed, applied, unapplied_options("sampler", params, options))
+    metadata["simulator"]["simulation"] = [pub.simulation for pub in pub_samples]
     return _completed(
         spec,
         lambda: primitive_result(pub_samples, {"version": 2}),
