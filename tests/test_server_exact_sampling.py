@@ -129,6 +129,19 @@ def test_outcomes_land_in_permuted_scattered_clbits_of_several_registers() -> No
     assert pub.nested("third") == ["0x2"] * 50  # (clbit 2, 3) = 0b10
 
 
+def test_a_circuit_measuring_nothing_reads_zeros_without_simulating_shots() -> None:
+    from qiskit import QuantumCircuit
+
+    from tui.server.exact_sampling import EXACT, DeviceSimulator
+
+    circuit = QuantumCircuit(2, 2)
+    circuit.h(0)
+    circuit.x(1)
+    result = DeviceSimulator(_noise()).run(circuit, shots=64, memory=True, seed_simulator=1).result()
+    assert result.results[0].metadata["simulation"] == EXACT
+    assert result.get_memory() == ["00"] * 64
+
+
 def _fallback_circuits() -> dict[str, Any]:
     from qiskit import QuantumCircuit
 
@@ -216,6 +229,7 @@ def test_a_seed_repeats_its_shots_and_another_seed_does_not() -> None:
 
     assert memory(21) == memory(21)
     assert memory(21) != memory(22)
+    assert memory(-1) == memory(2**64 - 1)  # a negative seed wraps around, as in Aer
 
 
 RESET_QASM = """OPENQASM 3.0;

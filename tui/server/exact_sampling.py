@@ -74,34 +74,35 @@ class DeviceSimulator(AerSimulator):
         if isinstance(circuits, QuantumCircuit):
             circuits = [circuits]
         shots = int(shots)
-        if not self.exact:
+        plans = [self._exact_plan(circuit, shots) for circuit in circuits]
+        exact = [i for i, plan in enumerate(plans) if plan is not None]
+        if not exact:
             return super().run(circuits, shots=shots, **options)
-        plans = [
-            final_measurements(circuit) if exact_is_cheaper(circuit, shots) else None
-            for circuit in circuits
-        ]
-        plans = [plan if plan and noise_allows_exact(self._noise, plan.qubits) else None
-                 for plan in plans]
         experiments: list[Any] = [None] * len(circuits)
         fallback = [i for i, plan in enumerate(plans) if plan is None]
         if fallback:
             aer = super().run([circuits[i] for i in fallback], shots=shots, **options).result()
             for i, experiment in zip(fallback, aer.results):
                 experiments[i] = experiment
-        exact = [i for i, plan in enumerate(plans) if plan is not None]
-        if exact:
-            sampled = self._sampled([plans[i] for i in exact], shots,  # type: ignore[misc]
-                                    options.get("seed_simulator"), bool(options.get("memory")))
-            for i, experiment in zip(exact, sampled):
-                experiments[i] = experiment
+        sampled = self._sampled([plans[i] for i in exact], shots,  # type: ignore[misc]
+                                options.get("seed_simulator"), bool(options.get("memory")))
+        for i, experiment in zip(exact, sampled):
+            experiments[i] = experiment
         return DoneJob(_result(experiments, self.name, self.backend_version))
+
+    def _exact_plan(self, circuit: QuantumCircuit, shots: int) -> FinalMeasurements | None:
+        """The circuit's final measurements if its shots are to be drawn exactly, else None."""
+        if not self.exact or not exact_is_cheaper(circuit, shots):
+            return None
+        plan = final_measurements(circuit)
+        return plan if plan and noise_allows_exact(self._noise, plan.qubits) else None
 
     def _sampled(
         self, plans: list[FinalMeasurements], shots: int, seed: int | None, memory: bool
     ) -> list[Any]:
         import numpy as np
 
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(None if seed is None else int(seed) % 2**64)  # as Aer reads it
         return [
             _sampled_experiment(
                 plan, with_readout_errors(probabilities, readout_matrices(self._noise, plan.qubits)),
