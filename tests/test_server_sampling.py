@@ -4,7 +4,9 @@ The service builds its per-register samples from Aer's per-shot memory itself
 (`tui.server.sampling`). Over HTTP, circuits with deterministic X gates and registers of
 different sizes must come back as the expected values in both result encodings. In the
 core layer, the same pubs must give exactly what qiskit's own `BackendSamplerV2` gives
-for the same seed on the same noisy simulator, so that the fast path changes nothing.
+for the same seed on the same noisy Aer simulator, so that the register bookkeeping
+changes nothing; on the service's `DeviceSimulator`, pubs it leaves to Aer still do, and
+pubs it samples from their exact distribution give the same statistics.
 """
 
 from __future__ import annotations
@@ -107,13 +109,19 @@ def test_broadcast_pub_nests_samples_by_parameter_set(service: ServiceInfo) -> N
 
 
 @pytest.fixture(scope="module")
-def noisy_simulator() -> Any:
-    from qiskit_aer import AerSimulator
+def noise() -> Any:
     from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error
 
     noise = NoiseModel()
     noise.add_all_qubit_quantum_error(depolarizing_error(0.05, 1), ["x", "h", "ry"])
     noise.add_all_qubit_readout_error(ReadoutError([[0.9, 0.1], [0.2, 0.8]]))
+    return noise
+
+
+@pytest.fixture(scope="module")
+def noisy_simulator(noise: Any) -> Any:
+    from qiskit_aer import AerSimulator
+
     return AerSimulator(noise_model=noise)
 
 
@@ -160,6 +168,34 @@ def test_fast_path_gives_exactly_what_backend_sampler_v2_gives_for_a_seed(noisy_
             flat = bits.array.reshape(-1, bits.num_shots, bits.array.shape[-1])
             expected_hex = [[hex(int.from_bytes(row.tobytes(), "big")) for row in per_set] for per_set in flat]
             assert mine.samples[name] == expected_hex, name
+
+
+def test_device_simulator_keeps_aers_shots_where_it_falls_back_and_aers_statistics_elsewhere(
+    noise: Any, noisy_simulator: Any
+) -> None:
+    import numpy as np
+    from qiskit.primitives import BackendSamplerV2
+
+    from tui.server.exact_sampling import AER_SHOTS, EXACT, DeviceSimulator
+    from tui.server.sampling import primitive_result, run_sampler_pubs
+
+    registers, broadcast, _ = _mixed_circuits()
+    # 6 qubits at 20,000 shots: exact; 9 qubits at 300 shots (< 2^9): Aer's own shots.
+    pubs = [(registers[0], None, 20_000), broadcast]
+    reference = BackendSamplerV2(
+        backend=noisy_simulator, options={"default_shots": 300, "seed_simulator": 11}
+    ).run(pubs).result()
+    ours = run_sampler_pubs(DeviceSimulator(noise), pubs, 300, 11)
+    tagged = primitive_result(ours, {"version": 2})
+    assert [pub.simulation for pub in ours] == [EXACT, AER_SHOTS]
+    for name, bits in reference[0].data.items():
+        mine = getattr(tagged[0].data, name)
+        assert mine.num_bits == bits.num_bits and mine.num_shots == bits.num_shots
+        expected, got = Counter(bits.get_counts()), Counter(mine.get_counts())
+        distance = sum(abs(expected[key] - got[key]) for key in expected | got) / 2 / bits.num_shots
+        assert distance < 0.02, (name, expected, got)  # sampling noise alone: about 0.005
+    for name, bits in reference[1].data.items():
+        assert np.array_equal(getattr(tagged[1].data, name).array, bits.array), name
 
 
 def test_registers_of_scattered_clbits_read_their_own_bits() -> None:

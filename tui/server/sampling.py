@@ -8,9 +8,11 @@ is the starting point: a register is cut out of each *distinct* outcome once, an
 shots are mapped through that small table, which runs at C speed. A circuit with one
 register over all its clbits, the common case, keeps Aer's strings as they are.
 
-The bookkeeping otherwise follows `BackendSamplerV2`, so seeds give the same shots as
-before: pubs are coerced and bound the same way, and the pubs that share a shot count run
-as one simulator call with `memory=True` and `seed_simulator`.
+The bookkeeping otherwise follows `BackendSamplerV2`: pubs are coerced and bound the same
+way, and the pubs that share a shot count run as one simulator call with `memory=True` and
+`seed_simulator`, so on a plain AerSimulator a seed gives exactly `BackendSamplerV2`'s
+shots. The service's `DeviceSimulator` (`tui.server.exact_sampling`) draws them from the
+exact distribution instead where it can; each pub says which way its shots were made.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class PubSamples:
     registers: tuple[RegisterBits, ...]
     samples: dict[str, list[list[str]]]
     circuit_metadata: dict[str, Any]
+    simulation: str  # how the shots were made, `tui.server.exact_sampling.simulation_of`
 
     def nested(self, register: str) -> Any:
         """The register's hex samples nested by the pub's shape (a flat list for shape ())."""
@@ -67,6 +70,8 @@ def run_sampler_pubs(
     """Run `(circuit, parameter_values, shots)` pubs; pubs with equal shots share one run."""
     from qiskit.primitives.containers.sampler_pub import SamplerPub
 
+    from tui.server.exact_sampling import simulation_of
+
     coerced = [SamplerPub.coerce(pub, default_shots) for pub in pubs]
     by_shots: dict[int, list[int]] = defaultdict(list)
     for index, pub in enumerate(coerced):
@@ -78,7 +83,8 @@ def run_sampler_pubs(
         raw = simulator.run(circuits, shots=shots, memory=True, seed_simulator=seed).result()
         position = 0
         for i, array in zip(indices, bound):
-            memories = [_memory(raw.results[position + k], shots) for k in range(array.size)]
+            experiments = raw.results[position:position + array.size]
+            memories = [_memory(experiment, shots) for experiment in experiments]
             position += array.size
             pub = coerced[i]
             registers = circuit_registers(pub.circuit)
@@ -88,6 +94,7 @@ def run_sampler_pubs(
                 registers=registers,
                 samples=split_registers(memories, registers, pub.circuit.num_clbits),
                 circuit_metadata=pub.circuit.metadata,
+                simulation=simulation_of(experiments),
             )
     return [result for result in results if result is not None]
 

@@ -9,7 +9,8 @@ bit flipped back, which turns any readout error into a symmetric one.
 
 The twirling lives in a simulator (`TwirlingAerSimulator`), so that the Sampler's runs
 (`tui.server.sampling`) and qiskit's own `BackendEstimatorV2` keep doing the bookkeeping
-of pubs, shapes and observables on top of it.
+of pubs, shapes and observables on top of it. It is a `DeviceSimulator`, so with `exact`
+each twirled copy's shots come from that copy's exact distribution where they can.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from qiskit_aer import AerSimulator
-
+from tui.server.exact_sampling import DeviceSimulator, DoneJob, simulation_of
 from tui.server.options import TwirlingPlan
 
 if TYPE_CHECKING:
@@ -29,33 +29,31 @@ if TYPE_CHECKING:
 ONE_QUBIT_GATES = frozenset({"rz", "sx", "x", "u1", "u2", "u3"})
 
 
-def noisy_simulator(noise: NoiseModel, plan: TwirlingPlan | None, seed: int | None) -> AerSimulator:
-    """The device's noisy simulator, twirling as `plan` says if there is a plan."""
+def noisy_simulator(
+    noise: NoiseModel, plan: TwirlingPlan | None, seed: int | None, exact: bool = False
+) -> DeviceSimulator:
+    """The device's noisy simulator, twirling as `plan` says if there is a plan.
+
+    `exact` samples eligible circuits from their exact distribution (the Sampler's runs);
+    without it every shot is Aer's (the Estimator's runs, unchanged).
+    """
     if plan is None:
-        return AerSimulator(noise_model=noise)
-    return TwirlingAerSimulator(plan, noise, seed)
+        return DeviceSimulator(noise, exact)
+    return TwirlingAerSimulator(plan, noise, seed, exact)
 
 
-class _DoneJob:
-    """What qiskit's primitives need from `backend.run(...)`: a `result()`."""
+class TwirlingAerSimulator(DeviceSimulator):
+    """A DeviceSimulator that runs every circuit as pooled twirled copies of itself."""
 
-    def __init__(self, result: Result) -> None:
-        self._result = result
-
-    def result(self) -> Result:
-        return self._result
-
-
-class TwirlingAerSimulator(AerSimulator):
-    """An AerSimulator that runs every circuit as pooled twirled copies of itself."""
-
-    def __init__(self, plan: TwirlingPlan, noise_model: NoiseModel, seed: int | None = None) -> None:
-        super().__init__(noise_model=noise_model)
+    def __init__(
+        self, plan: TwirlingPlan, noise_model: NoiseModel, seed: int | None = None, exact: bool = False
+    ) -> None:
+        super().__init__(noise_model, exact)
         self.plan = plan
         self._twirl_seed = seed
         self._one_qubit_basis = sorted(ONE_QUBIT_GATES & set(noise_model.basis_gates))
 
-    def run(self, circuits: Any, shots: int = 1024, **options: Any) -> _DoneJob:  # type: ignore[override]
+    def run(self, circuits: Any, shots: int = 1024, **options: Any) -> DoneJob:  # type: ignore[override]
         import numpy as np
         from qiskit import QuantumCircuit
 
@@ -71,7 +69,7 @@ class TwirlingAerSimulator(AerSimulator):
             flip_masks.append(masks)
         options["memory"] = True
         raw = super().run(copies, shots=each, **options).result()
-        return _DoneJob(_pooled(raw, flip_masks))
+        return DoneJob(_pooled(raw, flip_masks))
 
     def _twirled_copies(
         self, circuit: QuantumCircuit, randomizations: int, rng: Any
@@ -156,13 +154,14 @@ def _pooled(raw: Result, flip_masks: list[list[int]]) -> Result:
             flipped_back = {shot: hex(int(shot, 16) ^ mask) for shot in dict.fromkeys(shots)}
             memory.extend(map(flipped_back.__getitem__, shots))
             position += 1
-        first = raw.results[position - len(masks)]
+        copies = raw.results[position - len(masks):position]
         experiments.append(
             ExperimentResult(
                 shots=len(memory),
                 success=True,
                 data=ExperimentResultData(counts=dict(Counter(memory)), memory=memory),
-                header=first.header,
+                header=copies[0].header,
+                metadata={"simulation": simulation_of(copies)},
             )
         )
     return Result(
