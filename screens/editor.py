@@ -25,7 +25,7 @@ from screens.widgets.transpile_modal import TranspileModal
 from screens.widgets.qasm_editor import QasmEditor
 from screens.widgets.submit_modal import SubmitModal
 from tui import circuits
-from tui.api.transpiler import TranspileFailed
+from tui.api.errors import TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
 from tui.results import estimator_values, sampler_counts
 from tui.submission import SubmitRequest, primitive_params

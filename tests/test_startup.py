@@ -16,3 +16,13 @@ def test_importing_the_app_and_its_screens_loads_no_heavy_library() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_first_screens_leave_the_http_stack_to_the_connection_worker() -> None:
+    """httpx costs ~100 ms to import: it loads when the connection opens, after the first frame."""
+    probe = (
+        "import sys, tui.app, screens.editor, screens.backends, screens.jobs;"
+        "print('httpx' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -48,6 +48,10 @@ class InvalidInput(ApiError):
     pass
 
 
+class TranspileFailed(InvalidInput):
+    """The transpiler service could not transpile a circuit; the message is its reason."""
+
+
 class RateLimited(ApiError):
     hint = "Wait a moment; qrt retries on its own where it is safe."
 

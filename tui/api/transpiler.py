@@ -18,14 +18,10 @@ from typing import Any
 import httpx
 
 from tui.api.auth import Authenticator
-from tui.api.errors import InvalidInput, Unavailable
+from tui.api.errors import TranspileFailed, Unavailable
 from tui.api.retrying import RetryPolicy, send_with_retries
 
 FINAL_STATES = frozenset({"SUCCESS", "FAILURE"})
-
-
-class TranspileFailed(InvalidInput):
-    """The service could not transpile a circuit; the message is its reason (circuit, line)."""
 
 
 @dataclass(frozen=True)
