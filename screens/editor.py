@@ -76,7 +76,8 @@ class EditorScreen(AreaScreen):
         self.watch(self.qrt, "selected_backend", lambda _: self._show_target())
         self.watch(self.qrt, "jobs_snapshot", lambda _: self._follow_shown_job())
         self.query_one(QasmEditor).focus()
-        self.check_circuit(circuits.BELL_QASM)
+        # The check imports qiskit, whose half second of imports would hold up the first frame.
+        self.qrt.after_first_frame(lambda: self.check_circuit(circuits.BELL_QASM))
 
     @property
     def source(self) -> str:

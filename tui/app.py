@@ -89,6 +89,8 @@ class QrtApp(App[None]):
         self.monitor: JobMonitor | None = None
         self._poll_timer: Timer | None = None
         self._accounts: Accounts | None = None
+        self._first_frame_shown = False
+        self._after_first_frame: list[Callable[[], object]] = []
         if self.preferences.keys:
             self.set_keymap(self.preferences.keys)
         if not self.preferences.animations_enabled:
@@ -102,7 +104,24 @@ class QrtApp(App[None]):
                 self.notify(f"Unknown theme '{self.preferences.theme}'.", severity="warning")
         for problem in self.preferences.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
-        self.open_connection()
+        self.after_first_frame(self.open_connection)
+
+    def after_first_frame(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the first frame is on screen (at once if it is already).
+
+        Work that imports heavy libraries (the HTTP stack, qiskit) waits for it: imports
+        hold the GIL, and the first frame should not wait for them.
+        """
+        if self._first_frame_shown:
+            callback()
+        else:
+            self._after_first_frame.append(callback)
+
+    def on_ready(self) -> None:
+        self._first_frame_shown = True
+        waiting, self._after_first_frame = self._after_first_frame, []
+        for callback in waiting:
+            callback()
 
     # connection ----------------------------------------------------------------------
 
