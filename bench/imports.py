@@ -62,6 +62,10 @@ def import_seconds(statement: str) -> float:
 
 
 def bench_import(repeats: int) -> list[Figure]:
+    return [_import_figure(repeats), _first_frame_figure(repeats)]
+
+
+def _import_figure(repeats: int) -> Figure:
     probe = subprocess.run(
         [sys.executable, "-c",
          f"import sys, tui.app, screens.editor, screens.jobs; print([m for m in {HEAVY!r} if m in sys.modules])"],
@@ -70,17 +74,13 @@ def bench_import(repeats: int) -> list[Figure]:
     app = [import_seconds("import tui.app, screens.editor, screens.jobs") for _ in range(repeats)]
     baseline = [import_seconds("import textual.app, textual.widgets") for _ in range(repeats)]
     ratio = statistics.median(app) / statistics.median(baseline)
-    return [*_import_figure(probe, app, baseline, ratio), *_first_frame_figure(repeats)]
-
-
-def _import_figure(probe: str, app: list[float], baseline: list[float], ratio: float) -> list[Figure]:
-    return [Figure(
+    return Figure(
         "1. import the app (no heavy modules)",
         f"{statistics.median(app) * 1000:.0f} ms ({min(app) * 1000:.0f}-{max(app) * 1000:.0f}); "
         f"heavy modules loaded: {probe}",
         f"import textual.app, textual.widgets: {statistics.median(baseline) * 1000:.0f} ms",
         ratio, f"<= {LIMIT:g}x", probe == "[]" and ratio <= LIMIT,
-    )]
+    )
 
 
 def first_frame_seconds(program: str, env: dict[str, str]) -> float:
@@ -95,19 +95,19 @@ def first_frame_seconds(program: str, env: dict[str, str]) -> float:
     return float(output.strip().splitlines()[-1])
 
 
-def _first_frame_figure(repeats: int) -> list[Figure]:
+def _first_frame_figure(repeats: int) -> Figure:
     with running_service() as service:
         env = _probe_env(service)
         first_frame_seconds(QRT_APP, env)  # the first run fills the OS file cache for both
         qrt = [first_frame_seconds(QRT_APP, env) for _ in range(repeats)]
         trivial = [first_frame_seconds(TRIVIAL_APP, env) for _ in range(repeats)]
     ratio = statistics.median(qrt) / statistics.median(trivial)
-    return [Figure(
+    return Figure(
         "1b. first frame, profile's service already up (interpreter start to first frame)",
         f"{statistics.median(qrt) * 1000:.0f} ms ({min(qrt) * 1000:.0f}-{max(qrt) * 1000:.0f})",
         f"trivial Textual app: {statistics.median(trivial) * 1000:.0f} ms",
         ratio, f"<= {FIRST_FRAME_LIMIT:g}x", ratio <= FIRST_FRAME_LIMIT,
-    )]
+    )
 
 
 def _probe_env(service: Service) -> dict[str, str]:
