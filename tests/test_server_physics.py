@@ -10,16 +10,9 @@ import pytest
 
 from tests.conftest import ServiceInfo
 from tests.test_server_rest import wait_final
+from tui.circuits import ghz_qasm
 
-GHZ_QASM = """OPENQASM 3.0;
-include "stdgates.inc";
-qubit[3] q;
-bit[3] c;
-h q[0];
-cx q[0], q[1];
-cx q[1], q[2];
-c = measure q;
-"""
+GHZ_QASM = ghz_qasm(3)
 
 
 def _isa(service: ServiceInfo, qasm: str, backend: str = "ibm_brisbane") -> str:

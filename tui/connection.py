@@ -48,11 +48,13 @@ class Connection:
 
 
 def connect_to_local_service(
-    url: str, api_key: Secret, instance: str, profile_name: str = "local"
+    url: str, api_key: Secret, instance: str, profile_name: str = "local",
+    transpiler_url: str | None = None,
 ) -> Connection:
-    """A connection to a `qrt serve` that is already running (tests, or a shared one)."""
+    """A connection to a `qrt serve` that is already running (tests, or a shared one); its
+    transpiler service is the same server unless `transpiler_url` says otherwise."""
     client = RuntimeClient(f"{url}{CLOUD_API.base_path}", IamAuthenticator(api_key, url), instance)
-    transpiler = client.transpiler_service(url, BearerAuthenticator(api_key))
+    transpiler = client.transpiler_service(transpiler_url or url, BearerAuthenticator(api_key))
     return Connection(profile_name, client, is_local=True, service_url=url, transpiler=transpiler)
 
 
@@ -89,14 +91,10 @@ async def connect_profile(profile: Profile, tokens: TokenStore) -> Connection:
     if profile.channel == "local":
         if not profile.url:
             raise ProfileError(f"Profile '{profile.name}' needs the url of its qrt serve.")
-        connection = connect_to_local_service(
-            profile.url.rstrip("/"), api_key, profile.instance or LOCAL_INSTANCE, profile.name
+        return connect_to_local_service(
+            profile.url.rstrip("/"), api_key, profile.instance or LOCAL_INSTANCE, profile.name,
+            profile.transpiler_url,
         )
-        if profile.transpiler_url:
-            connection.transpiler = connection.client.transpiler_service(
-                profile.transpiler_url, BearerAuthenticator(api_key)
-            )
-        return connection
     if profile.channel == "ibm_quantum_platform":
         if not profile.instance or not profile.instance.startswith("crn:"):
             raise ProfileError(

@@ -54,20 +54,20 @@ class JobsTable(DataTable[str | Text]):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
         self.compact = False
+        self._column_keys: tuple[str, ...] = ()  # the current layout's, set with its columns
         self._shown: dict[str, Job] = {}  # the job each row was last drawn from
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self._add_columns()
 
-    @property
-    def _columns(self) -> list[tuple[str, str, int | None]]:
-        if not self.compact:
-            return [(key, label, None) for key, label, _ in COLUMNS]
-        return [column for column in COLUMNS if column[2] != 0]
-
     def _add_columns(self) -> None:
-        for key, label, width in self._columns:
+        if self.compact:
+            columns = [column for column in COLUMNS if column[2] != 0]
+        else:
+            columns = [(key, label, None) for key, label, _ in COLUMNS]
+        self._column_keys = tuple(key for key, _, _ in columns)
+        for key, label, width in columns:
             self.add_column(label, key=key, width=width)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -134,7 +134,7 @@ class JobsTable(DataTable[str | Text]):
             "session": Text((job.session_id or "")[:12], overflow="ellipsis", no_wrap=True),
             "tags": ", ".join(job.user_tags),
         }
-        return {key: cells[key] for key, _, _ in self._columns}
+        return {key: cells[key] for key in self._column_keys}
 
     @property
     def selected_job_id(self) -> str | None:

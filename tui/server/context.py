@@ -42,15 +42,6 @@ def pubs_module() -> ModuleType:
     return tui.server.pubs
 
 
-def hub_group_project(instance: str) -> tuple[str, str, str]:
-    """The three parts of an older-API instance; ValueError unless it has exactly three."""
-    parts = instance.split("/")
-    if len(parts) != 3 or not all(part.strip() for part in parts):
-        raise ValueError(f"'{instance}' is not of the form hub/group/project")
-    hub, group, project = parts
-    return hub, group, project
-
-
 @dataclass(frozen=True)
 class ServiceSettings:
     api_key: str

@@ -11,13 +11,9 @@ import sys
 import threading
 from pathlib import Path
 
+from tui.api.flavour import hub_group_project
 from tui.local_defaults import API_KEY_ENV, READY_PREFIX
-from tui.server.context import (
-    DEFAULT_INSTANCE,
-    DEFAULT_LEGACY_INSTANCE,
-    ServiceSettings,
-    hub_group_project,
-)
+from tui.server.context import DEFAULT_INSTANCE, DEFAULT_LEGACY_INSTANCE, ServiceSettings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
