@@ -143,7 +143,8 @@ class QrtApp(App[None]):
         self.jobs_stale_since = None
         self.connection_label = "Connecting…"
         if old is not None:
-            await old.close()
+            # In the background: a busy or dead old service never holds up the new profile.
+            self.run_worker(old.close(), group="close-connection", exit_on_error=False)
         self._connect = connect
         self.open_connection()
 
@@ -179,7 +180,13 @@ class QrtApp(App[None]):
         self.sub_title = "local simulator" if connection.is_local else connection.profile_name
         self.monitor = JobMonitor(connection.client)
         self.monitor.intervals.active = self.preferences.poll_seconds
+        if connection.local_service is not None:
+            connection.local_service.on_restart = self._local_service_restarted
         self.load_backends()
+        self.poll_jobs()
+
+    def _local_service_restarted(self, text: str) -> None:
+        self.notify(text, title="Local service", severity="warning", timeout=10)
         self.poll_jobs()
 
     def on_service_failed(self, message: ServiceFailed) -> None:

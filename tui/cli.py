@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=min(2, os.cpu_count() or 1), help="simulator processes"
     )
     serve.add_argument(
+        "--worker-memory", type=int, default=4096, metavar="MIB",
+        help="memory one job's simulation may use; wider circuits are refused (default 4096)",
+    )
+    serve.add_argument(
+        "--max-job-seconds", type=float, default=3600.0, metavar="S",
+        help="longest any job may run, whatever its max_execution_time (default 3600)",
+    )
+    serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding an address other machines reach"
     )
     serve.add_argument(
@@ -101,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             instance=args.instance,
             legacy_instance=args.legacy_instance,
             workers=args.workers,
+            worker_memory_mib=args.worker_memory,
+            max_job_seconds=args.max_job_seconds,
             allow_remote=args.allow_remote,
             log_level=args.log_level,
             stop_on_stdin_eof=args.stop_on_stdin_eof,

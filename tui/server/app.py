@@ -26,6 +26,7 @@ from tui.server.stats import CountRequests, RequestCounter, stats_router
 from tui.server.store import Store
 from tui.server.transpile_tasks import TranspileTasks
 from tui.server.transpiler import transpiler_router
+from tui.server.workers import WorkerLimits
 
 
 def _warm_imports() -> None:
@@ -48,6 +49,8 @@ def create_app(
             store, catalogue, settings.workers,
             on_job_started=sessions.job_started, on_job_finished=sessions.job_finished,
             is_held=faults.scheduler_held if faults else (lambda: False),
+            limits=WorkerLimits(memory_mib=settings.worker_memory_mib),
+            max_job_seconds=settings.max_job_seconds,
         ),
         faults=faults,
     )

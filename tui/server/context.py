@@ -15,6 +15,7 @@ from tui.server.backends import Catalogue
 from tui.server.errors import ApiProblem
 from tui.server.faults import FaultInjector
 from tui.server.iam import TokenClaims, TokenIssuer
+from tui.server.methods import DEFAULT_MEMORY_MIB
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
 
@@ -49,6 +50,8 @@ class ServiceSettings:
     instance: str = DEFAULT_INSTANCE
     legacy_instance: str = DEFAULT_LEGACY_INSTANCE
     workers: int = 2
+    worker_memory_mib: int = DEFAULT_MEMORY_MIB  # what one job's simulation may use
+    max_job_seconds: float = 3600.0  # a cap on every job's max_execution_time
     max_body_bytes: int = 16 * 1024 * 1024
     faults: str | None = None  # None: fault injection off and not controllable
     rate_limit: float | None = None  # requests per second per client; None: unlimited

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from qiskit_aer import AerSimulator
 
+from tui.server.methods import DEFAULT_MEMORY_MIB
+
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.result import Result
@@ -65,10 +67,17 @@ def simulation_of(experiments: list[Any]) -> str:
 class DeviceSimulator(AerSimulator):
     """An AerSimulator that samples small circuits' shots from their exact distribution."""
 
-    def __init__(self, noise_model: NoiseModel, exact: bool = True) -> None:
+    def __init__(
+        self, noise_model: NoiseModel, exact: bool = True, memory_mib: int | None = None
+    ) -> None:
         super().__init__(noise_model=noise_model)
         self.exact = exact
         self._noise = noise_model
+        self.memory_mib = memory_mib or DEFAULT_MEMORY_MIB
+        self._pauli_noise: NoiseModel | None = None
+        # What ran, for the result's metadata: Aer's methods, and what was approximated.
+        self.methods_used: set[str] = set()
+        self.approximations: set[str] = set()
 
     def run(self, circuits: Any, shots: int = 1024, **options: Any) -> Any:  # type: ignore[override]
         from qiskit import QuantumCircuit
@@ -78,19 +87,55 @@ class DeviceSimulator(AerSimulator):
         shots = int(shots)
         plans = [self._exact_plan(circuit, shots) for circuit in circuits]
         exact = [i for i, plan in enumerate(plans) if plan is not None]
-        if not exact:
-            return super().run(circuits, shots=shots, **options)
         experiments: list[Any] = [None] * len(circuits)
         fallback = [i for i, plan in enumerate(plans) if plan is None]
         if fallback:
-            aer = super().run([circuits[i] for i in fallback], shots=shots, **options).result()
-            for i, experiment in zip(fallback, aer.results):
+            for i, experiment in zip(fallback, self._run_on_aer([circuits[i] for i in fallback], shots, options)):
                 experiments[i] = experiment
+        if not exact:
+            return DoneJob(_result(experiments, self.name, self.backend_version))
+        self.methods_used.add("density_matrix")
         sampled = self._sampled([plans[i] for i in exact], shots,  # type: ignore[misc]
                                 options.get("seed_simulator"), bool(options.get("memory")))
         for i, experiment in zip(exact, sampled):
             experiments[i] = experiment
         return DoneJob(_result(experiments, self.name, self.backend_version))
+
+    def _run_on_aer(self, circuits: list[QuantumCircuit], shots: int, options: dict[str, Any]) -> list[Any]:
+        """Aer's shots, each circuit on the method `tui.server.methods` plans for it.
+
+        An experiment Aer could not run fails the job with Aer's reason, never reads as
+        empty memory (which the sampler once turned into all-zero shots).
+        """
+        from tui.server.methods import plan_method, without_unseen_phases
+
+        experiments: list[Any] = [None] * len(circuits)
+        by_method: dict[str, list[int]] = {}
+        for i, circuit in enumerate(circuits):
+            plan = plan_method(circuit, self.memory_mib)
+            by_method.setdefault(plan.method, []).append(i)
+            self.approximations.update(plan.approximations)
+        for method, indices in by_method.items():
+            run_options = dict(options, max_memory_mb=self.memory_mib)
+            if method == "stabilizer":
+                run_options.update(method="stabilizer", noise_model=self._pauli_noise_model())
+            batch = [circuits[i] for i in indices]
+            if method == "stabilizer":
+                batch = [without_unseen_phases(circuit) for circuit in batch]
+            raw = super().run(batch, shots=shots, **run_options).result()
+            for i, experiment in zip(indices, raw.results):
+                if not experiment.success:
+                    raise SimulationFailed(_aer_reason(experiment.status))
+                self.methods_used.add(str((experiment.metadata or {}).get("method", method)))
+                experiments[i] = experiment
+        return experiments
+
+    def _pauli_noise_model(self) -> NoiseModel:
+        if self._pauli_noise is None:
+            from tui.server.noise import pauli_approximation
+
+            self._pauli_noise = pauli_approximation(self._noise)
+        return self._pauli_noise
 
     def _exact_plan(self, circuit: QuantumCircuit, shots: int) -> FinalMeasurements | None:
         """The circuit's final measurements if its shots are to be drawn exactly, else None."""
@@ -132,6 +177,15 @@ class DeviceSimulator(AerSimulator):
             for plan, experiment in zip(measuring, raw.results):
                 exact[id(plan)] = np.asarray(experiment.data.probabilities, dtype=float)
         return [exact[id(plan)] if plan.qubits else np.ones(1) for plan in plans]
+
+
+class SimulationFailed(RuntimeError):
+    """Aer could not run an experiment; the message is Aer's reason, tidied."""
+
+
+def _aer_reason(status: str) -> str:
+    reason = " ".join(str(status).replace("ERROR:", "").split())
+    return f"the simulator could not run the circuit: {reason[:300]}"
 
 
 def exact_is_cheaper(circuit: QuantumCircuit, shots: int) -> bool:

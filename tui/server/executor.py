@@ -1,16 +1,16 @@
 """What runs inside a worker process: one primitive job with qiskit-aer and device noise.
 
-Each worker builds a device's full noise model once (seconds for a 127-qubit device) and
-keeps it; every job then runs on a copy cut down to the device qubits its circuits touch,
-with the circuits compacted onto those qubits, so that a Bell pair on `ibm_brisbane`
-simulates two qubits with the noise of the two device qubits it was transpiled onto.
+Every job runs on the noise of just the device qubits its circuits touch (built from the
+calibration cut to them, `tui.server.noise`, and kept for the next job on the same
+qubits), with the circuits compacted onto those qubits, so that a Bell pair on
+`ibm_brisbane` simulates two qubits with the noise of the two device qubits it was
+transpiled onto. The result's metadata names the Aer method that ran and anything the
+simulation approximated (`tui.server.methods`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import DeviceSnapshot
+from tui.server.noise import device_noise_model
 from tui.server.options import (
     OptionError,
     default_precision,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit_aer.noise import NoiseModel
 
-
+    from tui.server.exact_sampling import DeviceSimulator
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -45,6 +46,7 @@ class JobSpec:
     # The pubs as parsed and checked at submission, so the worker need not parse the
     # OpenQASM again; None (e.g. for a job re-queued after a restart) means parse params.
     pubs: list[Any] | None = None
+    memory_mib: int | None = None  # what this worker may use; the simulation method fits it
 
 
 @dataclass(frozen=True)
@@ -54,37 +56,31 @@ class JobOutcome:
     execution_ns: int = 0
     reason: str | None = None
     log_lines: list[str] = field(default_factory=list)
+    reason_code: int | None = None
+    peak_rss_mib: float = 0.0  # the worker's high-water mark, to recycle a bloated one
 
 
-_full_noise_models: dict[str, NoiseModel] = {}
 _cut_noise_models: dict[tuple[str, tuple[int, ...]], NoiseModel] = {}
 CUT_NOISE_MODELS_KEPT = 64
-
-
-def _exit_when_orphaned(parent_pid: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent_pid:
-            os._exit(0)
 
 
 def warm_up() -> None:
     """Pool initializer: pay the heavy imports before the first job arrives.
 
-    Also ends the worker if the service dies without shutting the pool down (kill -9),
-    so no simulator process outlives it. What the imports built lives as long as the
-    worker, so it is frozen out of the cyclic collector (`keep_out_of_full_collections`).
+    What the imports built lives as long as the worker, so it is frozen out of the cyclic
+    collector (`keep_out_of_full_collections`). (The worker dies with the service:
+    `tui.server.workers`.)
     """
-    threading.Thread(
-        target=_exit_when_orphaned, args=(os.getppid(),), name="qrt-orphan-watch", daemon=True
-    ).start()
     import qiskit_aer  # noqa: F401
     from qiskit.primitives import BackendEstimatorV2  # noqa: F401
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2  # noqa: F401
 
+    import tui.server.noise  # noqa: F401
     import tui.server.pubs  # noqa: F401
     import tui.server.sampling  # noqa: F401
     import tui.server.twirling  # noqa: F401
+    from qiskit_ibm_runtime.models import BackendProperties  # noqa: F401
+    from qiskit_ibm_runtime.utils.backend_decoder import properties_from_server_data  # noqa: F401
 
     keep_out_of_full_collections()
 
@@ -104,61 +100,6 @@ def keep_out_of_full_collections() -> None:
 def device_from_spec(spec: JobSpec) -> DeviceSnapshot:
     conf = Path(spec.conf_file)
     return DeviceSnapshot(conf.parent, conf, Path(spec.props_file) if spec.props_file else None)
-
-
-def full_noise_model(device: DeviceSnapshot) -> NoiseModel:
-    cached = _full_noise_models.get(device.name)
-    if cached is None:
-        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
-
-        snapshot_backend = type(
-            "SnapshotBackend",
-            (FakeBackendV2,),
-            {
-                "dirname": str(device.directory),
-                "conf_filename": device.conf_file.name,
-                "props_filename": device.props_file.name if device.props_file else None,
-                "backend_name": device.name,
-            },
-        )()
-        cached = snapshot_backend._get_noise_model_from_backend_v2()
-        _full_noise_models[device.name] = cached
-        keep_out_of_full_collections()
-    return cached
-
-
-def cut_noise_model(full: NoiseModel, device_qubits: list[int]) -> NoiseModel:
-    """The part of `full` acting only on `device_qubits`, renumbered 0..n-1 in that order."""
-    from qiskit.circuit import Delay
-    from qiskit_aer.noise import NoiseModel
-    from qiskit_aer.noise.passes import RelaxationNoisePass
-
-    index = {qubit: position for position, qubit in enumerate(device_qubits)}
-    cut = NoiseModel(basis_gates=full.basis_gates)
-    for name, error in full._default_quantum_errors.items():
-        cut.add_all_qubit_quantum_error(error, name, warnings=False)
-    if full._default_readout_error is not None:
-        cut.add_all_qubit_readout_error(full._default_readout_error, warnings=False)
-    for name, errors_by_qubits in full._local_quantum_errors.items():
-        for qubits, error in errors_by_qubits.items():
-            if all(q in index for q in qubits):
-                cut.add_quantum_error(error, name, [index[q] for q in qubits], warnings=False)
-    for qubits, error in full._local_readout_errors.items():
-        if all(q in index for q in qubits):
-            cut.add_readout_error(error, [index[q] for q in qubits], warnings=False)
-    for noise_pass in full._custom_noise_passes:
-        if isinstance(noise_pass, RelaxationNoisePass):
-            p1s = noise_pass._p1s
-            cut._custom_noise_passes.append(
-                RelaxationNoisePass(
-                    t1s=[noise_pass._t1s[q] for q in device_qubits],
-                    t2s=[noise_pass._t2s[q] for q in device_qubits],
-                    dt=noise_pass._dt,
-                    op_types=Delay,
-                    excited_state_populations=None if p1s is None else [p1s[q] for q in device_qubits],
-                )
-            )
-    return cut
 
 
 def compact(circuit: QuantumCircuit, physical: list[int], index: dict[int, int]) -> QuantumCircuit:
@@ -205,7 +146,8 @@ def cut_device(device: DeviceSnapshot, touched: set[int]) -> CutDevice:
     key = (device.name, tuple(device_qubits))
     noise = _cut_noise_models.get(key)
     if noise is None:
-        noise = cut_noise_model(full_noise_model(device), device_qubits)
+        props_file = str(device.props_file) if device.props_file else None
+        noise = device_noise_model(str(device.conf_file), props_file, device_qubits)
         if len(_cut_noise_models) >= CUT_NOISE_MODELS_KEPT:
             del _cut_noise_models[next(iter(_cut_noise_models))]  # the oldest
         _cut_noise_models[key] = noise
@@ -238,12 +180,26 @@ def observable_qubits(observables: Any, physical: list[int]) -> set[int]:
     }
 
 
+def job_qubits(program: str, pubs: list[Any]) -> set[int]:
+    """The device qubits a job touches: what its compacted circuits are as wide as."""
+    from tui.server.pubs import physical_qubits
+
+    touched: set[int] = set()
+    for pub in pubs:
+        physical = physical_qubits(pub.circuit)
+        touched |= touched_qubits(pub.circuit, physical)
+        if program == "estimator":
+            touched |= observable_qubits(pub.observables, physical)
+    return touched
+
+
 def _metadata(
     device: DeviceSnapshot,
     cut: CutDevice,
     seed: Any,
     applied: dict[str, Any],
     not_applied: list[str],
+    simulator: DeviceSimulator,
 ) -> dict[str, Any]:
     return {
         "version": 2,
@@ -252,6 +208,8 @@ def _metadata(
             "device_qubits": cut.device_qubits,
             "noise_model": "device snapshot, cut to the qubits used",
             "seed_simulator": seed,
+            "methods": sorted(simulator.methods_used),
+            "approximations": sorted(simulator.approximations),
         },
         "options_applied": applied,
         "options_not_applied": not_applied,
@@ -279,7 +237,9 @@ def _completed(
         text = json.dumps(primitive_result, cls=RuntimeEncoder)
     else:
         text = plain_text()
-    log_lines = [summary]
+    simulator = metadata["simulator"]
+    log_lines = [summary, f"simulated with {', '.join(simulator['methods']) or 'aer'}"]
+    log_lines += [f"approximated: {note}" for note in simulator["approximations"]]
     if metadata["options_not_applied"]:
         log_lines.append(
             f"options accepted but not simulated: {'; '.join(metadata['options_not_applied'])}"
@@ -321,11 +281,13 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
-    simulator = noisy_simulator(cut.noise, plan, seed, exact=True)
+    simulator = noisy_simulator(cut.noise, plan, seed, exact=True, memory_mib=spec.memory_mib)
     pub_samples = run_sampler_pubs(simulator, compacted, shots, seed)
     execution_ns = time.perf_counter_ns() - started
     applied = {"twirling": plan.describe()} if plan else {}
-    metadata = _metadata(device, cut, seed, applied, unapplied_options("sampler", params, options))
+    metadata = _metadata(
+        device, cut, seed, applied, unapplied_options("sampler", params, options), simulator
+    )
     metadata["simulator"]["simulation"] = [pub.simulation for pub in pub_samples]
     return _completed(
         spec,
@@ -353,6 +315,7 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     estimator, applied = noisy_estimator(
         cut.noise, len(cut.index), params, options,
         {"default_precision": default_precision(params), "seed_simulator": seed},
+        memory_mib=spec.memory_mib,
     )
     compacted = [
         (
@@ -366,7 +329,10 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
     started = time.perf_counter_ns()
     primitive_result = estimator.run(compacted).result()
     execution_ns = time.perf_counter_ns() - started
-    metadata = _metadata(device, cut, seed, applied, unapplied_options("estimator", params, options))
+    metadata = _metadata(
+        device, cut, seed, applied, unapplied_options("estimator", params, options),
+        estimator.backend,
+    )
 
     def plain() -> dict[str, Any]:
         # Twirled shots are pooled into one ensemble, so its standard error is the std itself.
@@ -390,7 +356,17 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
 
 
 def run_job(spec: JobSpec) -> JobOutcome:
-    """Entry point in the worker; never raises, so one bad job cannot break the pool."""
+    """Entry point in the worker; never raises (but MemoryError, which ends the worker)."""
+    from dataclasses import replace
+
+    from tui.server.workers import peak_rss_mib
+
+    return replace(_run_program(spec), peak_rss_mib=peak_rss_mib())
+
+
+def _run_program(spec: JobSpec) -> JobOutcome:
+    from tui.server.exact_sampling import SimulationFailed
+    from tui.server.methods import SimulationRefused
     from tui.server.pubs import PubError
 
     try:
@@ -399,10 +375,16 @@ def run_job(spec: JobSpec) -> JobOutcome:
         if spec.program == "estimator":
             return run_estimator(spec)
         return _failed(f"program '{spec.program}' is not supported by the local service yet")
-    except (PubError, OptionError) as exc:
+    except (PubError, OptionError, SimulationFailed, SimulationRefused) as exc:
         return _failed(str(exc))
-    except Exception as exc:  # noqa: BLE001 - reported to the user as the job's failure
-        return _failed(f"{type(exc).__name__}: {exc}")
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the detail goes to the logs, not the reason
+        reason = "the local simulator hit an internal error on this job; its logs say more"
+        return JobOutcome(
+            "Failed", f"Job failed: {reason}", reason=reason,
+            log_lines=[reason, f"internal error: {type(exc).__name__}: {exc}"],
+        )
 
 
 def _failed(reason: str) -> JobOutcome:

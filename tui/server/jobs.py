@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tui.server.context import ServiceContext, pubs_module
 from tui.server.backend_routes import device_or_404
 from tui.server.errors import ApiProblem
+from tui.server.executor import job_qubits
 from tui.server.instances import ensure_usage_left
+from tui.server.methods import SimulationRefused, check_simulable
 from tui.server.options import OptionError, check_options
 from tui.server.sessions import open_session, session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
@@ -148,7 +150,12 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
     try:
         check_options(new.program_id, new.params)
         parsed_pubs = pubs.parse_pubs(new.program_id, new.params, device)
-    except (pubs.PubError, OptionError) as exc:
+        check_simulable(
+            [pub.circuit for pub in parsed_pubs],
+            len(job_qubits(new.program_id, parsed_pubs)),
+            context.settings.worker_memory_mib,
+        )
+    except (pubs.PubError, OptionError, SimulationRefused) as exc:
         raise ApiProblem(400, str(exc)) from None
     job_id = new_id()
     session_id = new.session_id

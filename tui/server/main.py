@@ -28,6 +28,8 @@ def run_service(
     legacy_instance: str | None,
     workers: int,
     allow_remote: bool,
+    worker_memory_mib: int = 4096,
+    max_job_seconds: float = 3600.0,
     log_level: str,
     stop_on_stdin_eof: bool = False,
     faults: str | None = None,
@@ -55,6 +57,8 @@ def run_service(
         instance=instance or DEFAULT_INSTANCE,
         legacy_instance=legacy_instance or DEFAULT_LEGACY_INSTANCE,
         workers=workers,
+        worker_memory_mib=worker_memory_mib,
+        max_job_seconds=max_job_seconds,
         faults=faults,
         rate_limit=rate_limit,
         count_requests=count_requests,
@@ -95,6 +99,9 @@ def run_service(
             print(f"qrt serve: API key {key}  (generated; shown once)", flush=True)
 
     if stop_on_stdin_eof:
+        from tui.server.workers import die_with_parent
+
+        die_with_parent(signal.SIGTERM)  # embedded: the app's death stops us, however it dies
         threading.Thread(target=_stop_on_stdin_eof, name="qrt-stdin-watch", daemon=True).start()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings, on_ready=announce)

@@ -73,6 +73,7 @@ def noisy_estimator(
     params: dict[str, Any],
     options: dict[str, Any],
     estimator_options: dict[str, Any],
+    memory_mib: int | None = None,
 ) -> tuple[BackendEstimatorV2, dict[str, Any]]:
     """The estimator a job's options ask for, and what it applies (for the result metadata)."""
     seed = estimator_options.get("seed_simulator")
@@ -80,7 +81,7 @@ def noisy_estimator(
     applied: dict[str, Any] = {}
     if not wants_measure_mitigation(params, options):
         estimator = BackendEstimatorV2(
-            backend=noisy_simulator(noise, plan, seed), options=estimator_options
+            backend=noisy_simulator(noise, plan, seed, memory_mib=memory_mib), options=estimator_options
         )
     else:
         plan = replace(plan, measure=True) if plan else TwirlingPlan(False, True, None, None)
@@ -90,7 +91,7 @@ def noisy_estimator(
             "readout_flip_rates": [round(rate, 5) for rate in flip_rates],
         }
         estimator = TrexEstimator(
-            flip_rates=flip_rates, backend=noisy_simulator(noise, plan, seed), options=estimator_options
+            flip_rates=flip_rates, backend=noisy_simulator(noise, plan, seed, memory_mib=memory_mib), options=estimator_options
         )
     if plan:
         applied["twirling"] = plan.describe()

@@ -192,7 +192,7 @@ def add_session_routes(router: APIRouter, context: ServiceContext, instance: str
     def close_session(session_id: str) -> Response:
         session = get_or_404(session_id)
         if session.state != "closed":
-            context.store.cancel_session_queued_jobs(session_id)
+            context.store.cancel_session_queued_jobs(session_id, and_running=True)
             context.store.update_session(
                 session_id, state="closed", state_reason="cancelled by the user",
                 accepting_jobs=False, closed_at=utc_now(),

@@ -418,6 +418,16 @@ class Store:
             )
             return True
 
+    def append_log(self, job_id: str, line: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET logs = logs || ? WHERE id = ?", (f"{utc_now()} {line}\n", job_id))
+
+    def job_statuses(self, job_ids: list[str]) -> dict[str, str]:
+        """The status of each of these jobs that still exists."""
+        marks = ",".join("?" * len(job_ids))
+        rows = self._query(f"SELECT id, status FROM jobs WHERE id IN ({marks})", job_ids)
+        return {row["id"]: row["status"] for row in rows}
+
     def cancel_job(self, job_id: str) -> bool:
         with self._transaction() as db:
             cursor = db.execute(
@@ -539,11 +549,14 @@ class Store:
         )[0]
         return int(count)
 
-    def cancel_session_queued_jobs(self, session_id: str) -> int:
+    def cancel_session_queued_jobs(self, session_id: str, and_running: bool = False) -> int:
+        """Cancel the session's queued jobs (at its max_ttl), and its running one too when
+        the user cancels the session (the scheduler then stops its simulation)."""
+        statuses = "('Queued','Running')" if and_running else "('Queued')"
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE jobs SET status = 'Cancelled', reason = 'The session was cancelled', "
-                "finished = ? WHERE session_id = ? AND status = 'Queued'",
+                f"finished = ? WHERE session_id = ? AND status IN {statuses}",
                 (utc_now(), session_id),
             )
             return cursor.rowcount

@@ -1,30 +1,35 @@
-"""Transpile tasks: kept in SQLite, run one at a time in a worker process of their own.
+"""Transpile tasks: kept in SQLite, run in supervised worker processes, in two lanes.
 
 A task is PENDING until it is picked up, STARTED while qiskit works, then SUCCESS or
 FAILURE (the state names of the Celery-backed service it stands in for). Tasks left
-PENDING or STARTED by a stop or a crash run again at the next start. The process is
-spawned on the first task, so a service nobody asks to transpile never pays for it.
+PENDING or STARTED by a stop or a crash run again at the next start.
+
+Small tasks (a few short circuits at optimization level 0-2) have a lane of their own, so
+a Bell pair never waits behind an hour of optimization level 3; each lane runs its tasks
+in order, in a process spawned on its first task (a service nobody asks to transpile never
+pays for it), and a task past its lane's time limit is killed and fails saying so.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import threading
 import uuid
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import Catalogue
 from tui.server.store import Store, utc_now
+from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
 
 if TYPE_CHECKING:
     from tui.server.transpiling import TranspileRequest
 
 log = logging.getLogger("qrt.serve")
+SMALL_TASK_CHARACTERS = 20_000
+SMALL_TASK_CIRCUITS = 8
+TIME_LIMIT_SECONDS = {"small": 120.0, "large": 1800.0}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transpile_tasks (
@@ -54,38 +59,51 @@ class TranspileTasks:
         self._store = store
         self._catalogue = catalogue
         store.add_tables(_SCHEMA)
-        # The thread keeps tasks in order and waits on the process, which does the work.
-        self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qrt-transpile")
-        self._pool_lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        # Per lane, a thread keeps its tasks in order and waits on its process.
+        self._lanes = {
+            lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"qrt-transpile-{lane}")
+            for lane in TIME_LIMIT_SECONDS
+        }
+        self._pools: dict[str, WorkerPool] = {}
 
     def start(self) -> None:
+        from tui.server.executor import warm_up
+
+        self._pools = {
+            lane: WorkerPool(
+                f"qrt-transpiler-{lane}", 1, initializer=warm_up, limits=WorkerLimits(4096), lazy=True
+            )
+            for lane in TIME_LIMIT_SECONDS
+        }
         unfinished = self._store.query(
-            "SELECT id FROM transpile_tasks WHERE state IN ('PENDING','STARTED') ORDER BY created"
+            "SELECT id, request FROM transpile_tasks WHERE state IN ('PENDING','STARTED') ORDER BY created"
         )
         for row in unfinished:
-            self._runner.submit(self._run, row["id"])
+            self._queue(row["id"], json.loads(row["request"]))
         if unfinished:
             log.info("resumed %d transpile task(s) left by the last shutdown", len(unfinished))
 
     def stop(self) -> None:
-        self._runner.shutdown(wait=False, cancel_futures=True)
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+        for runner in self._lanes.values():
+            runner.shutdown(wait=False, cancel_futures=True)
+        for pool in self._pools.values():
+            pool.shutdown()
 
-    def _worker(self) -> ProcessPoolExecutor:
-        from tui.server.executor import warm_up
+    @staticmethod
+    def lane(request: dict[str, Any]) -> str:
+        circuits = request.get("circuits") or []
+        small = (
+            len(circuits) <= SMALL_TASK_CIRCUITS
+            and sum(len(circuit) for circuit in circuits) <= SMALL_TASK_CHARACTERS
+            and int(request.get("optimization_level", 2)) <= 2
+        )
+        return "small" if small else "large"
 
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=warm_up,
-                )
-            return self._pool
+    def _queue(self, task_id: str, request: dict[str, Any]) -> None:
+        lane = self.lane(request)
+        self._lanes[lane].submit(self._run, task_id, lane)
 
-    def _transpile_in_worker(self, request: TranspileRequest) -> list[dict[str, Any]]:
+    def _transpile_in_worker(self, request: TranspileRequest, lane: str) -> list[dict[str, Any]]:
         from tui.server.transpiling import TranspileFailure, transpile_all
 
         device = self._catalogue.get(request.backend) if request.backend else None
@@ -93,12 +111,26 @@ class TranspileTasks:
             raise TranspileFailure(f"backend {request.backend} not found")
         conf_file = str(device.conf_file) if device else None
         props_file = str(device.props_file) if device and device.props_file else None
+        pool = self._pools[lane]
+        worker = pool.acquire()
+        if worker is None:
+            raise TranspileFailure("the service is stopping")
+        limit = TIME_LIMIT_SECONDS[lane]
         try:
-            return self._worker().submit(transpile_all, request, conf_file, props_file).result()
-        except BrokenProcessPool:
-            with self._pool_lock:
-                self._pool = None
-            raise TranspileFailure("the transpiler process stopped while working") from None
+            result: list[dict[str, Any]] = worker.call(
+                transpile_all, request, conf_file, props_file, timeout=limit
+            )
+        except WorkerTimedOut:
+            pool.discard(worker)
+            raise TranspileFailure(f"the transpilation took longer than {limit:g} s and was stopped") from None
+        except WorkerDied as died:
+            pool.discard(worker)
+            raise TranspileFailure(f"the transpiler stopped while working: {died.how}") from None
+        except BaseException:
+            pool.release(worker)
+            raise
+        pool.release(worker)
+        return result
 
     def submit(self, request: dict[str, Any], ai: dict[str, Any]) -> str:
         task_id = str(uuid.uuid4())
@@ -107,7 +139,7 @@ class TranspileTasks:
                 "INSERT INTO transpile_tasks (id, state, created, request, ai) VALUES (?,?,?,?,?)",
                 (task_id, "PENDING", utc_now(), json.dumps(request), json.dumps(ai)),
             )
-        self._runner.submit(self._run, task_id)
+        self._queue(task_id, request)
         return task_id
 
     def get(self, task_id: str) -> TranspileTask | None:
@@ -133,7 +165,7 @@ class TranspileTasks:
                 (state, encoded, finished, task_id),
             )
 
-    def _run(self, task_id: str) -> None:
+    def _run(self, task_id: str, lane: str) -> None:
         from tui.server.transpiling import TranspileFailure, TranspileRequest
 
         rows = self._store.query("SELECT request FROM transpile_tasks WHERE id = ?", (task_id,))
@@ -142,7 +174,7 @@ class TranspileTasks:
         self._set(task_id, "STARTED")
         try:
             request = TranspileRequest(**json.loads(rows[0]["request"]))
-            self._set(task_id, "SUCCESS", self._transpile_in_worker(request))
+            self._set(task_id, "SUCCESS", self._transpile_in_worker(request, lane))
         except TranspileFailure as exc:
             self._set(task_id, "FAILURE", str(exc))
         except Exception as exc:  # noqa: BLE001 - one bad task must not stop the others

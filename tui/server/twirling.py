@@ -30,7 +30,11 @@ ONE_QUBIT_GATES = frozenset({"rz", "sx", "x", "u1", "u2", "u3"})
 
 
 def noisy_simulator(
-    noise: NoiseModel, plan: TwirlingPlan | None, seed: int | None, exact: bool = False
+    noise: NoiseModel,
+    plan: TwirlingPlan | None,
+    seed: int | None,
+    exact: bool = False,
+    memory_mib: int | None = None,
 ) -> DeviceSimulator:
     """The device's noisy simulator, twirling as `plan` says if there is a plan.
 
@@ -38,17 +42,22 @@ def noisy_simulator(
     without it every shot is Aer's (the Estimator's runs, unchanged).
     """
     if plan is None:
-        return DeviceSimulator(noise, exact)
-    return TwirlingAerSimulator(plan, noise, seed, exact)
+        return DeviceSimulator(noise, exact, memory_mib)
+    return TwirlingAerSimulator(plan, noise, seed, exact, memory_mib)
 
 
 class TwirlingAerSimulator(DeviceSimulator):
     """A DeviceSimulator that runs every circuit as pooled twirled copies of itself."""
 
     def __init__(
-        self, plan: TwirlingPlan, noise_model: NoiseModel, seed: int | None = None, exact: bool = False
+        self,
+        plan: TwirlingPlan,
+        noise_model: NoiseModel,
+        seed: int | None = None,
+        exact: bool = False,
+        memory_mib: int | None = None,
     ) -> None:
-        super().__init__(noise_model, exact)
+        super().__init__(noise_model, exact, memory_mib)
         self.plan = plan
         self._twirl_seed = seed
         self._one_qubit_basis = sorted(ONE_QUBIT_GATES & set(noise_model.basis_gates))
