@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import ServiceInfo, start_service, stop_service
+from tests.conftest import API_KEY_GRANT, ServiceInfo, start_service, stop_service
 from tests.test_server_rest import error_message
 
 LIMIT = 16 * 1024 * 1024
@@ -135,7 +135,12 @@ def _token(service: ServiceInfo, secret: bytes, **claims: int) -> str:
     ],
 )
 def test_bad_credentials_and_headers_get_4xx(service: ServiceInfo, case: str, phrase: str) -> None:
-    secret = (service.data_dir / "jwt-secret").read_bytes()
+    from tui.server.context import DEFAULT_LEGACY_INSTANCE
+    from tui.server.iam import TokenIssuer
+
+    issuer = TokenIssuer(service.api_key, (service.data_dir / "jwt-secret").read_bytes(),
+                         bound_to=f"{service.instance}\0{DEFAULT_LEGACY_INSTANCE}")
+    secret = issuer._secret  # what the service signs with: bound to its key and instances
     headers = service.headers()
     if case == "expired":
         headers["Authorization"] = "Bearer " + _token(service, secret, iat=1, exp=2)
@@ -218,19 +223,58 @@ def rate_limited_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 
 def test_rate_limit_answers_429_with_retry_after_per_client(rate_limited_service: ServiceInfo) -> None:
     service = rate_limited_service
-    headers = service.headers()  # one token exchange: one request of this address's budget
+    headers = service.headers()
     with httpx.Client(base_url=service.url, headers=headers) as client:
+        assert client.get("/api/v1/jobs?limit=1").status_code == 200  # the token is verified now
         started = time.monotonic()
-        responses = [client.get("/api/v1/versions") for _ in range(15)]
+        responses = [client.get("/api/v1/jobs?limit=1") for _ in range(15)]
         refilled = 5 * (time.monotonic() - started)
         statuses = [response.status_code for response in responses]
-        assert statuses[:5] == [200] * 5, statuses  # a burst of N is fine
+        assert statuses[:4] == [200] * 4, statuses  # a burst of N is fine
         assert statuses.count(200) <= 5 + refilled + 1, (statuses, refilled)
         limited = next(response for response in responses if response.status_code == 429)
         assert "Rate limit of 5 requests per second" in error_message(limited)
         retry_after = int(limited.headers["Retry-After"])
         assert retry_after >= 1
-        other_client = httpx.get(f"{service.url}/api/v1/versions", headers={"Authorization": "Bearer other"})
-        assert other_client.status_code == 200  # another credential has its own bucket
+        # Readiness is never limited.
+        assert {client.get("/api/v1/versions").status_code for _ in range(20)} == {200}
         time.sleep(retry_after)
-        assert client.get("/api/v1/versions").status_code == 200
+        assert client.get("/api/v1/jobs?limit=1").status_code == 200
+
+
+def test_junk_credentials_do_not_get_buckets_of_their_own(rate_limited_service: ServiceInfo) -> None:
+    """A fresh random token per request once bypassed --rate-limit (200/200 served)."""
+    service = rate_limited_service
+    time.sleep(1.5)  # the address's bucket refills from the other tests
+    statuses = [
+        httpx.get(f"{service.url}/api/v1/jobs", headers={
+            "Authorization": f"Bearer junk{secrets.token_hex(8)}", "x-access-token": secrets.token_hex(8),
+        }).status_code
+        for _ in range(40)
+    ]
+    assert statuses.count(429) >= 30, statuses
+    assert set(statuses) <= {401, 429}
+
+
+def test_failed_authentication_is_throttled_but_never_locks_out_the_real_key(tmp_path: Path) -> None:
+    """Without --rate-limit, 1,000 wrong keys were all answered at full speed, while a flood
+    of them through the address bucket locked the real user out."""
+    info = start_service(tmp_path, secrets.token_urlsafe(16), "--workers", "1")
+    try:
+        url = f"{info.url}/identity/token"
+        with httpx.Client() as client:
+            wrong = [client.post(url, data={"grant_type": API_KEY_GRANT, "apikey": "wrong-key-guess"}).status_code
+                     for _ in range(50)]
+            assert wrong[:5] == [400] * 5 and wrong.count(429) >= 40, wrong
+            limited = client.post(url, data={"grant_type": API_KEY_GRANT, "apikey": "wrong-key-guess"})
+            assert int(limited.headers["Retry-After"]) >= 1 and "failed authentications" in error_message(limited)
+            # Meanwhile the real key, from the same address, is served at once.
+            assert client.post(url, data={"grant_type": API_KEY_GRANT, "apikey": info.api_key}).status_code == 200
+            junk = [client.get(f"{info.url}/api/v1/jobs", headers={
+                "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.forgedsignature", "Service-CRN": info.instance,
+            }).status_code for _ in range(20)]
+            assert junk[:5] == [401] * 5 and junk.count(429) >= 14, junk
+            assert client.get(f"{info.url}/api/v1/jobs", headers=info.headers()).status_code == 200
+            assert client.get(f"{info.url}/api/v1/versions").status_code == 200
+    finally:
+        stop_service(info)

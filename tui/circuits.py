@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.transpiler import Target
 
+    from tui.qasm_screen import QasmLimits
+
 BELL_QASM = """OPENQASM 3.0;
 include "stdgates.inc";
 qubit[2] q;
@@ -159,17 +161,25 @@ def _ast_position(exc: BaseException) -> tuple[int | None, int | None]:
     return None, None
 
 
-def parse_qasm(text: str) -> QuantumCircuit:
-    """Parse OpenQASM 3 or 2 (by its header); raise QasmError pointing at the line."""
-    ensure_qiskit_loaded()
+def parse_qasm(text: str, limits: QasmLimits | None = None) -> QuantumCircuit:
+    """Parse OpenQASM 3 or 2 (by its header); raise QasmError pointing at the line.
+
+    The text is screened first (`tui.qasm_screen`): no include but the standard
+    libraries, and sizes within `limits`."""
+    from tui.qasm_screen import QasmLimits, screen_qasm
+
     if not text.strip():
         raise QasmError(QasmProblem("the program is empty", 1, 0))
+    screen_qasm(text, limits or QasmLimits())
+    ensure_qiskit_loaded()
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # ANTLR prints its errors to stderr
             if text.lstrip().startswith("OPENQASM 2"):
                 from qiskit import qasm2
 
-                return qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+                return qasm2.loads(
+                    text, include_path=(), custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS
+                )
             from qiskit import qasm3
 
             return qasm3.loads(text)

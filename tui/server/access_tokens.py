@@ -1,19 +1,23 @@
 """Access tokens of the older API (`loginWithToken` / `logout`), kept in SQLite.
 
-Only a SHA-256 of each token is stored: the tokens are 384 random bits, so a hash is as
-good as the token for lookup and useless to anyone who reads the database. Rows outlive a
-restart, so a notebook keeps working across one, and go on logout or at expiry.
+Only an HMAC of each token is stored: the tokens are 384 random bits, so a hash is as good
+as the token for lookup and useless to anyone who reads the database. The HMAC's key
+changes with the API key and the instances (`TokenIssuer.binding`), so a restart with a
+rotated key revokes every older token; otherwise rows outlive a restart, so a notebook
+keeps working across one, and go on logout or at expiry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from tui.server.auth_throttle import AuthThrottle, address_of
 from tui.server.iam import TokenIssuer
 from tui.server.store import Store, utc_now
 
@@ -38,14 +42,14 @@ class AccessToken:
     user_id: str = LOCAL_USER_ID
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", errors="replace")).hexdigest()
-
-
 class AccessTokens:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, binding: bytes) -> None:
         self._store = store
+        self._binding = binding
         store.add_tables(_SCHEMA)
+
+    def _digest(self, token: str) -> str:
+        return hmac.new(self._binding, token.encode("utf-8", errors="replace"), hashlib.sha256).hexdigest()
 
     def issue(self, ttl: int = DEFAULT_TTL_SECONDS) -> AccessToken:
         token = AccessToken(id=secrets.token_urlsafe(48), ttl=ttl, created=utc_now())
@@ -54,14 +58,14 @@ class AccessTokens:
             db.execute(
                 "INSERT INTO access_tokens (token_sha256, user_id, created, expires_at) "
                 "VALUES (?,?,?,?)",
-                (_digest(token.id), token.user_id, token.created, time.time() + ttl),
+                (self._digest(token.id), token.user_id, token.created, time.time() + ttl),
             )
         return token
 
     def is_valid(self, token: str) -> bool:
         rows = self._store.query(
             "SELECT 1 FROM access_tokens WHERE token_sha256 = ? AND expires_at > ?",
-            (_digest(token), time.time()),
+            (self._digest(token), time.time()),
         )
         return bool(rows)
 
@@ -70,7 +74,7 @@ class AccessTokens:
         with self._store.transaction() as db:
             cursor = db.execute(
                 "DELETE FROM access_tokens WHERE token_sha256 = ? AND expires_at > ?",
-                (_digest(token), time.time()),
+                (self._digest(token), time.time()),
             )
             return cursor.rowcount == 1
 
@@ -78,19 +82,28 @@ class AccessTokens:
 class LegacyCredentials:
     """Who may use the older API and the transpiler: the API key itself, or a login token."""
 
-    def __init__(self, issuer: TokenIssuer, tokens: AccessTokens) -> None:
+    def __init__(self, issuer: TokenIssuer, tokens: AccessTokens, throttle: AuthThrottle) -> None:
         self._issuer = issuer
         self.tokens = tokens
+        self._throttle = throttle
 
-    def accepts_api_key(self, candidate: str) -> bool:
-        return self._issuer.key_matches(candidate)
+    def accepts_api_key(self, request: Request, candidate: str) -> bool:
+        return self._throttle.check(
+            address_of(request), candidate, lambda: self._issuer.key_matches(candidate)
+        )
 
     def accepts(self, request: Request) -> bool:
+        """Whether the request's credential is good; failures throttled (429 once too many)."""
         access_token = request.headers.get("x-access-token", "").strip()
         if access_token:
-            return self.tokens.is_valid(access_token)
+            return self._throttle.check(
+                address_of(request), access_token, lambda: self.tokens.is_valid(access_token)
+            )
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         value = value.strip()
         if scheme.lower() != "bearer" or not value:
             return False
-        return self._issuer.key_matches(value) or self.tokens.is_valid(value)
+        return self._throttle.check(
+            address_of(request), value,
+            lambda: self._issuer.key_matches(value) or self.tokens.is_valid(value),
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -13,7 +12,7 @@ from tui.server import sessions
 from tui.server.access_tokens import AccessTokens, LegacyCredentials
 from tui.server.backends import Catalogue
 from tui.server.cloud import cloud_router
-from tui.server.context import ServiceContext, ServiceSettings, pubs_module
+from tui.server.context import ServiceContext, ServiceSettings
 from tui.server.errors import ApiProblem, install_error_handlers
 from tui.server.faults import CONTROL_PATH, FaultInjector, FaultMiddleware, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
@@ -26,12 +25,8 @@ from tui.server.stats import CountRequests, RequestCounter, stats_router
 from tui.server.store import Store
 from tui.server.transpile_tasks import TranspileTasks
 from tui.server.transpiler import transpiler_router
+from tui.server.validation import SubmissionChecker
 from tui.server.workers import WorkerLimits
-
-
-def _warm_imports() -> None:
-    """Parse-time imports (qiskit) in the background, so the first submission is quick."""
-    pubs_module()
 
 
 def create_app(
@@ -44,7 +39,10 @@ def create_app(
         settings=settings,
         store=store,
         catalogue=catalogue,
-        issuer=TokenIssuer(settings.api_key, load_signing_secret(settings.data_dir)),
+        issuer=TokenIssuer(
+            settings.api_key, load_signing_secret(settings.data_dir),
+            bound_to=f"{settings.instance}\0{settings.legacy_instance}",
+        ),
         scheduler=JobScheduler(
             store, catalogue, settings.workers,
             on_job_started=sessions.job_started, on_job_finished=sessions.job_finished,
@@ -52,21 +50,23 @@ def create_app(
             limits=WorkerLimits(memory_mib=settings.worker_memory_mib),
             max_job_seconds=settings.max_job_seconds,
         ),
+        checker=SubmissionChecker(settings.worker_memory_mib),
         faults=faults,
     )
-    legacy_credentials = LegacyCredentials(context.issuer, AccessTokens(store))
+    legacy_credentials = LegacyCredentials(context.issuer, AccessTokens(store, context.issuer.binding), context.throttle)
     transpile_tasks = TranspileTasks(store, catalogue)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        context.checker.start()
         context.scheduler.start()
         transpile_tasks.start()
-        threading.Thread(target=_warm_imports, name="qrt-warm", daemon=True).start()
         if on_ready is not None:
             on_ready()
         yield
         transpile_tasks.stop()
         context.scheduler.stop()
+        context.checker.stop()
         store.close()
 
     app = FastAPI(
@@ -84,7 +84,10 @@ def create_app(
         app.add_middleware(FaultMiddleware, injector=faults)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit is not None:
-        app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(settings.rate_limit))
+        app.add_middleware(
+            RateLimitMiddleware, limiter=TokenBucketLimiter(settings.rate_limit),
+            is_verified=context.issuer.is_known,
+        )
 
     if faults is not None:
         app.include_router(fault_control_router(context, faults))
@@ -92,7 +95,7 @@ def create_app(
         counter = RequestCounter()
         app.add_middleware(CountRequests, counter=counter)
         app.include_router(stats_router(context, counter))
-    app.include_router(iam_router(context.issuer))
+    app.include_router(iam_router(context.issuer, context.throttle))
     app.include_router(cloud_router(context))
     app.include_router(sessions.sessions_router(context))
     app.include_router(legacy_router(context, legacy_credentials))

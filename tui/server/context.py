@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 from fastapi import Request
 
 from tui.local_defaults import LEGACY_INSTANCE, LOCAL_INSTANCE
-from tui.qiskit_loader import ensure_qiskit_loaded
+from tui.server.auth_throttle import AuthThrottle
 from tui.server.backends import Catalogue
 from tui.server.errors import ApiProblem
 from tui.server.faults import FaultInjector
@@ -18,6 +17,7 @@ from tui.server.iam import TokenClaims, TokenIssuer
 from tui.server.methods import DEFAULT_MEMORY_MIB
 from tui.server.scheduler import JobScheduler
 from tui.server.store import Store
+from tui.server.validation import SubmissionChecker
 
 DEFAULT_INSTANCE = LOCAL_INSTANCE
 DEFAULT_LEGACY_INSTANCE = LEGACY_INSTANCE
@@ -33,14 +33,6 @@ API_VERSIONS = (
 )
 KNOWN_API_VERSIONS = frozenset(version for version, _, _ in API_VERSIONS)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def pubs_module() -> ModuleType:
-    """tui.server.pubs, with qiskit loaded safely for use from request threads."""
-    ensure_qiskit_loaded()
-    import tui.server.pubs
-
-    return tui.server.pubs
 
 
 @dataclass(frozen=True)
@@ -65,6 +57,8 @@ class ServiceContext:
     catalogue: Catalogue
     issuer: TokenIssuer
     scheduler: JobScheduler
+    checker: SubmissionChecker
+    throttle: AuthThrottle = field(default_factory=AuthThrottle)
     faults: FaultInjector | None = None
 
     def authorize(self, request: Request) -> TokenClaims:
@@ -75,7 +69,7 @@ class ServiceContext:
             raise ApiProblem(
                 401, "Missing bearer token: exchange your API key at /identity/token first."
             )
-        claims = self.issuer.verify(token.strip())
+        claims = self.throttle.bearer(request, token.strip(), self.issuer)
         crn = request.headers.get("service-crn")
         if not crn:
             raise ApiProblem(400, "The Service-CRN header is required.")

@@ -43,9 +43,6 @@ class JobSpec:
     conf_file: str
     props_file: str | None
     support_qiskit: bool
-    # The pubs as parsed and checked at submission, so the worker need not parse the
-    # OpenQASM again; None (e.g. for a job re-queued after a restart) means parse params.
-    pubs: list[Any] | None = None
     memory_mib: int | None = None  # what this worker may use; the simulation method fits it
 
 
@@ -255,7 +252,7 @@ def _job_inputs(
 
     device = device_from_spec(spec)
     options = spec.params.get("options") or {}
-    pubs = spec.pubs if spec.pubs is not None else parse(spec.params, device)
+    pubs = parse(spec.params, device)
     seed = (options.get("simulator") or {}).get("seed_simulator")
     return device, options, pubs, [physical_qubits(pub.circuit) for pub in pubs], seed
 

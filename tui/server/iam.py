@@ -12,6 +12,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -20,6 +21,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from tui.server.errors import ApiProblem
+
+if TYPE_CHECKING:
+    from tui.server.auth_throttle import AuthThrottle
 
 API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 TOKEN_LIFETIME_SECONDS = 3600
@@ -50,13 +54,27 @@ class TokenClaims:
 
 
 class TokenIssuer:
-    def __init__(self, api_key: str, secret: bytes, lifetime: int | None = None) -> None:
+    """Issues and checks the service's JWTs.
+
+    They are signed with a key derived from the data dir's secret, the API key and the
+    instances served (`bound_to`): restarting with another `--api-key` or `--instance`
+    revokes every token issued before, as rotating a key should.
+    """
+
+    def __init__(
+        self, api_key: str, secret: bytes, lifetime: int | None = None, bound_to: str = ""
+    ) -> None:
         self._api_key = api_key.encode()
-        self._secret = secret
+        self._secret = hmac.new(secret, b"\0".join((self._api_key, bound_to.encode())), "sha256").digest()
         self.lifetime = lifetime or token_lifetime()
         # Every request carries the same few tokens; checking a signature costs more than
         # the rest of a job read. A token once verified is only checked for expiry again.
         self._verified: dict[str, TokenClaims] = {}
+
+    @property
+    def binding(self) -> bytes:
+        """A secret that changes with the key and instances, for other credentials to use."""
+        return hmac.new(self._secret, b"binding", "sha256").digest()
 
     def key_matches(self, candidate: str) -> bool:
         return hmac.compare_digest(candidate.encode(), self._api_key)
@@ -66,6 +84,11 @@ class TokenIssuer:
         expires_at = now + self.lifetime
         claims = {"sub": subject, "iat": now, "exp": expires_at, "iss": "qrt-serve"}
         return jwt.encode(claims, self._secret, algorithm="HS256"), expires_at
+
+    def is_known(self, token: str) -> bool:
+        """Verified before and not expired: a cache lookup, no signature checked."""
+        known = self._verified.get(token)
+        return known is not None and time.time() < known.expires_at
 
     def verify(self, token: str) -> TokenClaims:
         known = self._verified.get(token)
@@ -105,7 +128,7 @@ _TOKEN_REQUEST_BODY = {
 }
 
 
-def iam_router(issuer: TokenIssuer) -> APIRouter:
+def iam_router(issuer: TokenIssuer, throttle: AuthThrottle) -> APIRouter:
     router = APIRouter()
 
     @router.post("/identity/token", tags=["iam"], openapi_extra=_TOKEN_REQUEST_BODY)
@@ -117,7 +140,8 @@ def iam_router(issuer: TokenIssuer) -> APIRouter:
         api_key = form.get("apikey", "")
         if not api_key:
             return _iam_error(400, "BXNIM0415E", "Provide an API key in the 'apikey' field.")
-        if not issuer.key_matches(api_key):
+        address = request.client.host if request.client else "unknown"
+        if not throttle.check(address, api_key, lambda: issuer.key_matches(api_key)):
             return _iam_error(400, "BXNIM0415E", "Provided API key could not be found.")
         token, expires_at = issuer.issue()
         return JSONResponse(

@@ -17,12 +17,10 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tui.server.context import ServiceContext, pubs_module
+from tui.server.context import ServiceContext
 from tui.server.backend_routes import device_or_404
 from tui.server.errors import ApiProblem
-from tui.server.executor import job_qubits
 from tui.server.instances import ensure_usage_left
-from tui.server.methods import SimulationRefused, check_simulable
 from tui.server.options import OptionError, check_options
 from tui.server.sessions import open_session, session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
@@ -30,6 +28,7 @@ from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 PROGRAMS = frozenset({"sampler", "estimator"})
 DEFAULT_COST = 600
 MAX_PAGE = 200
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
 
 JobRenderer = Callable[[JobRecord, bool], dict[str, Any]]
 
@@ -146,17 +145,11 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
     ensure_usage_left(context)
     if new.session_id:
         session_for_new_job(context, instance, new.session_id, device.name)
-    pubs = pubs_module()
     try:
         check_options(new.program_id, new.params)
-        parsed_pubs = pubs.parse_pubs(new.program_id, new.params, device)
-        check_simulable(
-            [pub.circuit for pub in parsed_pubs],
-            len(job_qubits(new.program_id, parsed_pubs)),
-            context.settings.worker_memory_mib,
-        )
-    except (pubs.PubError, OptionError, SimulationRefused) as exc:
+    except OptionError as exc:
         raise ApiProblem(400, str(exc)) from None
+    context.checker.check(new.program_id, new.params, device)
     job_id = new_id()
     session_id = new.session_id
     if new.start_session and not session_id:
@@ -178,7 +171,6 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
         caller=new.caller,
         logs=new.logs,
     )
-    context.scheduler.hand_over_pubs(job_id, parsed_pubs)
     context.store.create_job(job)
     context.scheduler.notify()
     return job
@@ -238,7 +230,7 @@ def _timestamp_filter(name: str, value: str | None) -> str | None:
 
 async def job_list_filters(
     limit: int = MAX_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     pending: str | None = None,
     program: str | None = None,
     backend: str | None = None,

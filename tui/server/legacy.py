@@ -114,8 +114,8 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
     account = APIRouter(route_class=route_class_with_error_body(loopback_error))
 
     @account.post("/api/users/loginWithToken", tags=["legacy"])
-    def login(body: LoginRequest) -> dict[str, Any]:
-        if not credentials.accepts_api_key(body.apiToken):
+    def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+        if not credentials.accepts_api_key(request, body.apiToken):
             raise ApiProblem(401, "login failed", "LOGIN_FAILED")
         token = credentials.tokens.issue(body.ttl or DEFAULT_TTL_SECONDS)
         return {"id": token.id, "ttl": token.ttl, "created": token.created, "userId": token.user_id}
@@ -129,7 +129,9 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
 
     @account.get("/api/users/me", tags=["legacy"], dependencies=[Depends(authorized)])
     def me(request: Request) -> dict[str, Any]:
-        base = str(request.base_url).rstrip("/")
+        # The address the service listens on, never the Host header a caller chose.
+        host, port = request.scope.get("server") or ("127.0.0.1", 80)
+        base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         return {
             "userId": LOCAL_USER_ID,
             "username": LOCAL_USER_ID,

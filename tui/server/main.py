@@ -76,6 +76,8 @@ def run_service(
         except FaultSpecError as exc:
             print(f"qrt serve: --faults: {exc}", file=sys.stderr)
             return 2
+    for notice in make_private(data_dir):
+        print(f"qrt serve: {notice}", file=sys.stderr, flush=True)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
@@ -111,6 +113,24 @@ def run_service(
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def make_private(data_dir: Path) -> list[str]:
+    """The data dir 0700 and everything in it 0600, whatever the umask: other users of a
+    login node must not read its circuits, results, logs or signing secret. Returns what
+    had to be tightened, to say so."""
+    os.umask(0o077)  # what the service creates from now on (SQLite's WAL, tokens) is private
+    notices = []
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if data_dir.stat().st_mode & 0o077:
+        data_dir.chmod(0o700)
+        notices.append(f"{data_dir} was readable by other users; it is now private (0700)")
+    opened = [path for path in data_dir.iterdir() if path.is_file() and path.stat().st_mode & 0o077]
+    for path in opened:
+        path.chmod(0o600)
+    if opened:
+        notices.append(f"{len(opened)} file(s) in {data_dir} were readable by other users; now 0600")
+    return notices
 
 
 def _stop_on_stdin_eof() -> None:

@@ -37,7 +37,7 @@ class EstimatorPub:
     precision: float | None
 
 
-def load_circuit(source: Any, where: str) -> QuantumCircuit:
+def load_circuit(source: Any, where: str, device: DeviceSnapshot | None = None) -> QuantumCircuit:
     """A circuit from OpenQASM 3 or 2 text, or the type-tagged QPY the official client sends."""
     from qiskit import QuantumCircuit
 
@@ -46,9 +46,11 @@ def load_circuit(source: Any, where: str) -> QuantumCircuit:
     if not isinstance(source, str):
         raise PubError(f"{where}: a circuit must be an OpenQASM string or a QPY object")
     from tui.circuits import QasmError, parse_qasm
+    from tui.qasm_screen import QasmLimits
 
+    limits = QasmLimits(max_qubits=device.num_qubits) if device is not None else None
     try:
-        return parse_qasm(source)
+        return parse_qasm(source, limits)
     except QasmError as exc:
         raise PubError(f"{where}: the OpenQASM circuit does not parse: {exc}") from None
 
@@ -72,11 +74,21 @@ def isa_violation(circuit: QuantumCircuit, device: DeviceSnapshot) -> str | None
     physical = physical_qubits(circuit)
     if max(physical, default=-1) >= device.num_qubits:
         return f"it uses qubit {max(physical)} but {device.name} has {device.num_qubits} qubits"
+    return _block_violation(circuit, physical, device)
+
+
+def _block_violation(circuit: QuantumCircuit, physical: list[int], device: DeviceSnapshot) -> str | None:
+    """The first non-ISA instruction, looking inside control flow (a loop body's `cx` on
+    an uncoupled pair is as wrong as one outside it)."""
     allowed = device.instruction_names
     edges = device.two_qubit_gate_edges
     for instruction in circuit.data:
         name = instruction.operation.name
         qubits = tuple(physical[circuit.find_bit(q).index] for q in instruction.qubits)
+        for block in getattr(instruction.operation, "blocks", ()):
+            violation = _block_violation(block, list(qubits), device)
+            if violation:
+                return violation
         if name not in allowed:
             return (
                 f"instruction '{name}' on qubits {list(qubits)} is not supported by "
@@ -148,7 +160,7 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
 
 
 def _checked_circuit(raw: Any, where: str, device: DeviceSnapshot) -> QuantumCircuit:
-    circuit = load_circuit(raw, where)
+    circuit = load_circuit(raw, where, device)
     violation = isa_violation(circuit, device)
     if violation:
         raise PubError(f"{where}: the circuit is not ISA for {device.name}: {violation}")

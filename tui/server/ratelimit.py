@@ -1,8 +1,10 @@
 """`qrt serve --rate-limit N`: a token bucket per client, answered with 429 and Retry-After.
 
-A client is its credential (bearer token or legacy access token, hashed so that no token is
-kept) or, without one, its address. Each bucket holds one second's worth of requests, so a
-client may burst to N and then sustains N a second.
+A client is its bearer token once the service has verified it (hashed, so that no token is
+kept), else its address: an unverified credential never chooses the bucket, or a fresh
+junk header per request would get a fresh allowance each time. Each bucket holds one
+second's worth of requests, so a client may burst to N and then sustains N a second.
+Readiness (`/api/v1/versions`) is never limited.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui.server.errors import error_response
 
-_CREDENTIAL_HEADERS = (b"authorization", b"x-access-token")
+READINESS_PATH = "/versions"
 _MAX_TRACKED_CLIENTS = 10_000
 
 
@@ -54,22 +56,27 @@ class TokenBucketLimiter:
         }
 
 
-def client_key(scope: Scope) -> str:
+def client_key(scope: Scope, is_verified: Callable[[str], bool]) -> str:
     for name, value in scope["headers"]:
-        if name.lower() in _CREDENTIAL_HEADERS and value:
-            return "credential:" + hashlib.blake2b(value, digest_size=16).hexdigest()
+        if name.lower() == b"authorization" and value:
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and is_verified(token.strip()):
+                return "credential:" + hashlib.blake2b(value, digest_size=16).hexdigest()
     client = scope.get("client")
     return f"address:{client[0] if client else 'unknown'}"
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, limiter: TokenBucketLimiter) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: TokenBucketLimiter, is_verified: Callable[[str], bool]
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.is_verified = is_verified
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            wait = self.limiter.take(client_key(scope))
+        if scope["type"] == "http" and not scope["path"].endswith(READINESS_PATH):
+            wait = self.limiter.take(client_key(scope, self.is_verified))
             if wait > 0:
                 retry_after = max(1, math.ceil(wait))
                 response = error_response(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,6 @@ from tui.server.store import JobRecord, Store, utc_now
 from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
 
 log = logging.getLogger("qrt.serve")
-PARSED_PUBS_KEPT = 64
 FAILED_CODE = 1517
 RAN_TOO_LONG_CODE = 1305  # the official client raises RuntimeJobMaxTimeoutError for it
 DEFAULT_TIME_LIMIT_SECONDS = 600  # IBM's default `cost` when a job names none
@@ -67,7 +65,6 @@ class JobScheduler:
         self._max_job_seconds = max_job_seconds
         self._wakeup = threading.Condition()
         self._in_flight: dict[str, RunningJob] = {}
-        self._parsed_pubs: OrderedDict[str, list[Any]] = OrderedDict()
         self._stopping = False
         self._pool: WorkerPool | None = None
         self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
@@ -94,17 +91,6 @@ class JobScheduler:
         if self._pool is not None:
             self._pool.shutdown()
         self._thread.join(timeout=2)
-
-    def hand_over_pubs(self, job_id: str, pubs: list[Any]) -> None:
-        """Keep the pubs parsed at submission for the worker, which then skips parsing.
-
-        Only the newest few are kept (a job cancelled while queued never collects its
-        pubs); a job without them is parsed again in the worker, as after a restart.
-        """
-        with self._wakeup:
-            self._parsed_pubs[job_id] = pubs
-            while len(self._parsed_pubs) > PARSED_PUBS_KEPT:
-                self._parsed_pubs.popitem(last=False)
 
     def notify(self) -> None:
         """A job was submitted, cancelled or deleted: look at the queue and the running jobs."""
@@ -142,8 +128,6 @@ class JobScheduler:
         return min(limit, self._max_job_seconds) if self._max_job_seconds else limit
 
     def _dispatch(self, job: JobRecord) -> None:
-        with self._wakeup:
-            parsed_pubs = self._parsed_pubs.pop(job.id, None)
         device = self._catalogue.get(job.backend)
         if device is None:
             self._store.mark_running(job.id)
@@ -162,7 +146,6 @@ class JobScheduler:
             conf_file=str(device.conf_file),
             props_file=str(device.props_file) if device.props_file else None,
             support_qiskit=job.support_qiskit,
-            pubs=parsed_pubs,
             memory_mib=self._limits.memory_mib,
         )
         running = RunningJob(job, self._time_limit(job))

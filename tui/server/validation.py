@@ -1,0 +1,99 @@
+"""Submissions are parsed and checked in a bounded process, never in the request path.
+
+Parsing OpenQASM is CPU-bound Python that holds the GIL: a 1 MB circuit kept the service's
+event loop waiting for seconds, so that `/versions` went unanswered. Here a warm process
+does the parsing, under a memory cap and a time limit; the service only waits on a pipe,
+and a program that would need more is refused with a 400 that says which limit it hit.
+The worker that runs the job parses the parameters again (milliseconds for what fits).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tui.server.backends import DeviceSnapshot
+from tui.server.errors import ApiProblem
+from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
+
+PARSE_SECONDS = 20.0
+PARSE_MEMORY_MIB = 1024
+WAIT_FOR_PARSER_SECONDS = 30.0
+
+
+def warm_parser() -> None:
+    from qiskit import qasm2, qasm3  # noqa: F401
+    from qiskit_ibm_runtime.json import RuntimeDecoder  # noqa: F401
+
+    import tui.server.pubs  # noqa: F401
+
+    qasm3.loads('OPENQASM 3.0; include "stdgates.inc"; qubit[1] q; h q[0];')  # loads the grammar
+
+
+@lru_cache(maxsize=16)
+def _device(conf_file: str, props_file: str | None) -> DeviceSnapshot:
+    conf = Path(conf_file)
+    return DeviceSnapshot(conf.parent, conf, Path(props_file) if props_file else None)
+
+
+def problem_with(
+    program: str, params: dict[str, Any], conf_file: str, props_file: str | None, memory_mib: int
+) -> str | None:
+    """In the parser process: why the job cannot run (the 400's message), or None."""
+    from tui.server.executor import job_qubits
+    from tui.server.methods import SimulationRefused, check_simulable
+    from tui.server.pubs import PubError, parse_pubs
+
+    try:
+        pubs = parse_pubs(program, params, _device(conf_file, props_file))
+        check_simulable([pub.circuit for pub in pubs], len(job_qubits(program, pubs)), memory_mib)
+    except (PubError, SimulationRefused) as exc:
+        return str(exc)
+    return None
+
+
+class SubmissionChecker:
+    def __init__(self, simulation_memory_mib: int) -> None:
+        self._simulation_memory_mib = simulation_memory_mib
+        self._pool: WorkerPool | None = None
+
+    def start(self) -> None:
+        self._pool = WorkerPool(
+            "qrt-parser", 1, initializer=warm_parser, limits=WorkerLimits(PARSE_MEMORY_MIB, nice=0)
+        )
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def check(self, program: str, params: dict[str, Any], device: DeviceSnapshot) -> None:
+        """Raise ApiProblem (400, or 503 while no parser is free) unless the job can run."""
+        assert self._pool is not None
+        worker = self._pool.acquire(WAIT_FOR_PARSER_SECONDS)
+        if worker is None:
+            raise ApiProblem(503, "The service is busy checking other submissions; try again shortly.")
+        props_file = str(device.props_file) if device.props_file else None
+        try:
+            problem = worker.call(
+                problem_with, program, params, str(device.conf_file), props_file,
+                self._simulation_memory_mib, timeout=PARSE_SECONDS,
+            )
+        except WorkerTimedOut:
+            self._pool.discard(worker)
+            raise ApiProblem(
+                400, f"params.pubs: the circuits took longer than {PARSE_SECONDS:g} s to parse and "
+                "check; submit smaller circuits or fewer of them"
+            ) from None
+        except WorkerDied:
+            self._pool.discard(worker)
+            raise ApiProblem(
+                400, f"params.pubs: the circuits need more than {PARSE_MEMORY_MIB} MiB to parse; "
+                "submit smaller circuits or fewer of them"
+            ) from None
+        except Exception:
+            self._pool.discard(worker)
+            raise ApiProblem(400, "params.pubs: the circuits could not be read") from None
+        self._pool.release(worker)
+        if problem is not None:
+            raise ApiProblem(400, problem)
