@@ -29,7 +29,10 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str,
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            app = pilot.app
+            state = f"connection: {getattr(app, 'connection_label', '?')}; notifications: " + " | ".join(
+                f"{n.title}: {n.message}" for n in app._notifications)
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} ({state})")
         await pilot.pause(0.05)
 
 

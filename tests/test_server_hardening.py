@@ -24,7 +24,7 @@ def test_chunked_body_over_the_cap_gets_413_before_the_body_ends(service: Servic
     """17 MiB in chunks and no final chunk: only a server that counts while receiving answers."""
     parts = urlsplit(service.url)
     head = (
-        "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Transfer-Encoding: chunked\r\n"
         + "".join(f"{name}: {value}\r\n" for name, value in service.headers().items())
         + "\r\n"
@@ -110,11 +110,11 @@ def _raw_http(url: str, request: bytes) -> bytes:
 
 
 def test_malformed_http_gets_a_400_in_the_error_shape(service: ServiceInfo) -> None:
-    reply = _raw_http(service.url, b"GET /api/v1/versions HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+    reply = _raw_http(service.url, b"GET /api/v1/versions HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
     assert b'"errors"' in body and b"Malformed HTTP" in body
-    reply = _raw_http(service.url, b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n")
+    reply = _raw_http(service.url, b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 12x\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400")
 
 

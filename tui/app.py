@@ -376,7 +376,42 @@ def default_connection_factory(
     return connect
 
 
+def keep_secrets_out_of_textual_log() -> None:
+    """Textual writes every event and message it dispatches to `TEXTUAL_LOG`: each key and
+    paste typed into the API key field, and that field's `Input.Changed(value=...)`, once
+    put the key in the log a dozen times. Those entries are replaced by a placeholder for
+    any password field; the rest of the log is as Textual writes it."""
+    import textual
+    from textual import events
+    from textual._context import active_app
+    from textual.widgets import Input
+
+    if getattr(textual.Logger.__call__, "keeps_secrets", False):
+        return
+    write = textual.Logger.__call__
+
+    def holds_secret(value: object) -> bool:
+        if isinstance(value, (Input.Changed, Input.Submitted)):
+            return bool(value.input.password)
+        if isinstance(value, (events.Key, events.Paste)):
+            try:
+                focused = active_app.get().focused
+            except LookupError:
+                return True
+            return isinstance(focused, Input) and focused.password
+        return False
+
+    def call(self: textual.Logger, *args: object, **kwargs: object) -> None:
+        if any(holds_secret(arg) for arg in args):
+            args = tuple("<input to a password field, not logged>" if holds_secret(a) else a for a in args)
+        write(self, *args, **kwargs)
+
+    call.keeps_secrets = True  # type: ignore[attr-defined]
+    textual.Logger.__call__ = call  # type: ignore[method-assign]
+
+
 def run_app(profile_name: str | None = None) -> int:
+    keep_secrets_out_of_textual_log()
     app = QrtApp(lambda: default_connection_factory(profile_name, app.accounts.tokens)(), load_preferences())
     app.run()
-    return 0
+    return app.return_code or 0  # an error that ended the app ends it with a failure status

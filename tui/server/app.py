@@ -18,11 +18,11 @@ from tui.server.faults import CONTROL_PATH, FaultInjector, FaultMiddleware, Faul
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
 from tui.server.legacy import legacy_router
 from tui.server.instances import instances_router
-from tui.server.limits import BodyLimitMiddleware
+from tui.server.limits import BodyLimitMiddleware, HostGuardMiddleware
 from tui.server.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from tui.server.scheduler import JobScheduler
 from tui.server.stats import CountRequests, RequestCounter, stats_router
-from tui.server.store import Store
+from tui.server.store import DATABASE_NAME, Store
 from tui.server.transpile_tasks import TranspileTasks
 from tui.server.transpiler import transpiler_router
 from tui.server.validation import SubmissionChecker
@@ -32,9 +32,9 @@ from tui.server.workers import WorkerLimits
 def create_app(
     settings: ServiceSettings, on_ready: Callable[[], None] | None = None
 ) -> FastAPI:
-    store = Store(settings.data_dir / "qrt-serve.sqlite3")
-    catalogue = Catalogue()
     faults = FaultInjector(settings.faults) if settings.faults is not None else None
+    store = Store(settings.data_dir / DATABASE_NAME, is_full=faults.store_full if faults else None)
+    catalogue = Catalogue()
     context = ServiceContext(
         settings=settings,
         store=store,
@@ -88,6 +88,9 @@ def create_app(
             RateLimitMiddleware, limiter=TokenBucketLimiter(settings.rate_limit),
             is_verified=context.issuer.is_known,
         )
+
+    if settings.loopback_only:
+        app.add_middleware(HostGuardMiddleware)
 
     if faults is not None:
         app.include_router(fault_control_router(context, faults))

@@ -11,6 +11,8 @@ from tui.server.backend_routes import add_backend_detail_routes
 from tui.server.context import API_VERSIONS, ServiceContext
 from tui.server.iam import TokenClaims
 from tui.server.jobs import (
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
     JobCreate,
     JobListFilters,
     add_job_routes,
@@ -26,7 +28,7 @@ from tui.server.jobs import (
 class TagsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(max_length=8)
+    tags: list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]] = Field(max_length=MAX_TAGS)
 
 
 def cloud_router(context: ServiceContext) -> APIRouter:

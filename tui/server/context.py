@@ -48,6 +48,7 @@ class ServiceSettings:
     faults: str | None = None  # None: fault injection off and not controllable
     rate_limit: float | None = None  # requests per second per client; None: unlimited
     count_requests: bool = False  # GET /qrt/stats, for benchmarks
+    loopback_only: bool = True  # requests must name a loopback Host (see HostGuardMiddleware)
 
 
 @dataclass

@@ -7,6 +7,7 @@ unexpected, leaves through these handlers, so that clients always get a parseabl
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -32,6 +33,8 @@ _CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "service_unavailable",
+    507: "insufficient_storage",
+    408: "request_timeout",
 }
 
 
@@ -120,6 +123,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(400, validation_message(exc.errors()))
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def _storage(_: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+        if "full" in str(exc):
+            log.warning("a request failed: the disk holding the data dir is full")
+            return error_response(507, "The service's disk is full; nothing was changed. Retry once space is freed.")
+        log.warning("a request failed on the database: %s", exc)
+        return error_response(503, "The service's database is busy or unavailable; retry shortly.",
+                              headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,8 @@ A spec is a `;`-separated list of rules `PATH:KIND=VALUE[xCOUNT][@PROBABILITY]`:
 - `/api/v1/jobs:lost=0x1`       the next request is served (a job is created), then its
                                 connection is closed instead of answering
 - `scheduler:hold=1`            no queued job starts until the rule is removed
+- `store:full=1`                the database cannot grow, as on a full disk (SQLite's own
+                                "database or disk is full"), until the rule is removed
 
 For `drop` and `lost` the value is a delay in seconds before the connection is closed.
 
@@ -34,7 +36,7 @@ from tui.server.protocol import DROP_CONNECTION
 CONTROL_PATH = "/qrt/faults"
 
 _RULE = re.compile(
-    r"^(?P<path>[^:]+):(?P<kind>status|latency|stall|hold|drop|lost)=(?P<value>[0-9.]+)"
+    r"^(?P<path>[^:]+):(?P<kind>status|latency|stall|hold|drop|lost|full)=(?P<value>[0-9.]+)"
     r"(?:x(?P<count>\d+))?(?:@(?P<probability>[0-9.]+))?$"
 )
 
@@ -100,6 +102,10 @@ class FaultInjector:
                     rule.remaining -= 1
                 fired.append(rule)
         return fired
+
+    def store_full(self) -> bool:
+        with self._lock:
+            return any(rule.kind == "full" and rule.path == "store" for rule in self._rules)
 
     def scheduler_held(self) -> bool:
         with self._lock:

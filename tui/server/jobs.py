@@ -29,6 +29,8 @@ PROGRAMS = frozenset({"sampler", "estimator"})
 DEFAULT_COST = 600
 MAX_PAGE = 200
 MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
+MAX_TAGS = 8  # IBM's limits on a job's tags
+MAX_TAG_LENGTH = 86
 
 JobRenderer = Callable[[JobRecord, bool], dict[str, Any]]
 
@@ -100,7 +102,7 @@ class JobCreate(BaseModel):
     backend: str = Field(min_length=1, max_length=64, examples=[EXAMPLE_BACKEND])
     params: dict[str, Any] = Field(examples=[EXAMPLE_SAMPLER_PARAMS])
     session_id: str | None = Field(default=None, max_length=36)
-    tags: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list, max_length=8)
+    tags: list[Annotated[str, Field(max_length=MAX_TAG_LENGTH)]] = Field(default_factory=list, max_length=MAX_TAGS)
     log_level: str | None = Field(default=None, max_length=16)
     cost: int | None = Field(default=None, ge=0, le=10800)
     private: bool = False
@@ -237,7 +239,7 @@ async def job_list_filters(
     session_id: str | None = None,
     created_after: str | None = None,
     created_before: str | None = None,
-    tags: Annotated[list[str] | None, Query()] = None,
+    tags: Annotated[list[Annotated[str, Field(max_length=MAX_TAG_LENGTH)]] | None, Query(max_length=MAX_TAGS)] = None,
     sort: str = "DESC",
     exclude_params: str | None = None,
 ) -> JobListFilters:

@@ -214,9 +214,15 @@ def _session_body(payload: dict[str, Any] | str) -> LegacySessionCreate:
     """The session body, also when it came as a JSON string holding the JSON (the notebook's
     `requests.post(url, json=json.dumps({...}))`)."""
     if isinstance(payload, str):
+        from tui.server.limits import BodyRejected, JsonShapeGuard
+
         try:
+            # The string is JSON of its own: bounded as a body is, before it is parsed.
+            JsonShapeGuard(max_depth=8, max_values=1000).feed(payload.encode("utf-8", "replace"))
             payload = json.loads(payload)
-        except ValueError:
+        except BodyRejected as exc:
+            raise ApiProblem(400, f"The body's JSON string: {exc.detail}") from None
+        except (ValueError, RecursionError):
             raise ApiProblem(400, "The body is a string that does not hold JSON.") from None
     if not isinstance(payload, dict):
         raise ApiProblem(400, "The body must be a JSON object (or a JSON string holding one).")

@@ -136,3 +136,27 @@ class BodyLimitMiddleware:
 
     def _too_large(self) -> str:
         return f"Request body over {self.max_bytes} bytes."
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+class HostGuardMiddleware:
+    """On loopback, a request's Host must name loopback: what a caller puts there is then
+    never reflected into redirects, and a web page on the node cannot reach the service by
+    rebinding a DNS name to 127.0.0.1."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").strip().lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in LOOPBACK_NAMES:
+                response = error_response(
+                    400, "The Host header must name this service (127.0.0.1 or localhost)."
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -62,6 +62,7 @@ def run_service(
         faults=faults,
         rate_limit=rate_limit,
         count_requests=count_requests,
+        loopback_only=host in LOOPBACK_HOSTS,
     )
     try:
         hub_group_project(settings.legacy_instance)
@@ -78,6 +79,14 @@ def run_service(
             return 2
     for notice in make_private(data_dir):
         print(f"qrt serve: {notice}", file=sys.stderr, flush=True)
+    from tui.server.store import DATABASE_NAME, StoreDamaged, check_database
+
+    try:
+        check_database(data_dir / DATABASE_NAME)
+    except StoreDamaged as exc:
+        print(f"qrt serve: {exc}", file=sys.stderr, flush=True)
+        return 2
+    _raise_open_files_limit()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
@@ -113,6 +122,16 @@ def run_service(
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _raise_open_files_limit() -> None:
+    """Room for the connection cap (tui.server.protocol) and the store, whatever ulimit -n says."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def make_private(data_dir: Path) -> list[str]:

@@ -144,11 +144,23 @@ def unapplied_options(program: str, params: dict[str, Any], options: dict[str, A
     return unapplied
 
 
+OPTION_GROUPS = (
+    "simulator", "twirling", "dynamical_decoupling", "execution", "resilience", "environment",
+    "experimental",
+)
+
+
 def check_options(program: str, params: dict[str, Any]) -> None:
     """Refuse, at submission, options that could never run."""
     options = params.get("options") or {}
     if not isinstance(options, dict):
         raise OptionError("params.options must be an object")
+    for group in OPTION_GROUPS:
+        if options.get(group) is not None and not isinstance(options[group], dict):
+            raise OptionError(f"options.{group} must be an object, not {type(options[group]).__name__}")
+    seed = (options.get("simulator") or {}).get("seed_simulator")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise OptionError("options.simulator.seed_simulator must be a non-negative integer")
     for name, value in (("params.shots", params.get("shots")),
                         ("options.default_shots", options.get("default_shots"))):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):

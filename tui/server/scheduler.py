@@ -17,7 +17,9 @@ sent as `cost`, within the service's own cap) is stopped the same way, with IBM'
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +35,7 @@ RAN_TOO_LONG_CODE = 1305  # the official client raises RuntimeJobMaxTimeoutError
 DEFAULT_TIME_LIMIT_SECONDS = 600  # IBM's default `cost` when a job names none
 # A worker that grew past this is replaced after its job, so a big job's memory goes back.
 RECYCLE_ABOVE_MIB = 1024
+STORAGE_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -66,6 +69,7 @@ class JobScheduler:
         self._wakeup = threading.Condition()
         self._in_flight: dict[str, RunningJob] = {}
         self._stopping = False
+        self._storage_failing = False
         self._pool: WorkerPool | None = None
         self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
 
@@ -99,17 +103,27 @@ class JobScheduler:
 
     def _run(self) -> None:
         while True:
-            with self._wakeup:
-                if self._stopping:
-                    return
-                self._stop_jobs_no_longer_running()
-                free_slots = 0 if self._is_held() else self._workers - len(self._in_flight)
-                queued = self._store.next_runnable_jobs(free_slots)
-                if not queued:
-                    self._wakeup.wait(timeout=1.0)
-                    continue
-            for job in queued:
-                self._dispatch(job)
+            try:
+                with self._wakeup:
+                    if self._stopping:
+                        return
+                    self._stop_jobs_no_longer_running()
+                    free_slots = 0 if self._is_held() else self._workers - len(self._in_flight)
+                    queued = self._store.next_runnable_jobs(free_slots)
+                    if not queued:
+                        self._wakeup.wait(timeout=1.0)
+                        continue
+                for job in queued:
+                    self._dispatch(job)
+            except sqlite3.Error as exc:  # a full disk or a failing one: wait, then go on
+                self._storage_trouble(exc)
+                time.sleep(STORAGE_RETRY_SECONDS)
+
+    def _storage_trouble(self, exc: sqlite3.Error) -> None:
+        """Say so once per spell of trouble, not once per retry."""
+        if not self._storage_failing:
+            self._storage_failing = True
+            log.error("the job database cannot be written (%s); retrying until it can", exc)
 
     def _stop_jobs_no_longer_running(self) -> None:
         if not self._in_flight:
@@ -206,14 +220,27 @@ class JobScheduler:
         return outcome
 
     def _record(self, job: JobRecord, outcome: JobOutcome) -> None:
+        """Store the outcome; on a full disk, fail the job with the reason (a few bytes
+        where its result did not fit), and keep trying until one of the two is stored."""
         log_text = "".join(f"{utc_now()} {line}\n" for line in outcome.log_lines)
-        self._store.finish_job(
-            job.id,
-            status=outcome.status,
-            result=outcome.result,
-            reason=outcome.reason,
-            reason_code=outcome.reason_code or (FAILED_CODE if outcome.status == "Failed" else None),
-            execution_ns=outcome.execution_ns,
-            log_line=log_text,
-        )
-        self._on_job_finished(self._store, job.session_id)
+        no_room = "its result could not be stored: the service's disk is full"
+        attempts = [
+            dict(status=outcome.status, result=outcome.result, reason=outcome.reason,
+                 reason_code=outcome.reason_code or (FAILED_CODE if outcome.status == "Failed" else None),
+                 execution_ns=outcome.execution_ns, log_line=log_text),
+            dict(status="Failed", result=f"Job failed: {no_room}.", reason=no_room,
+                 reason_code=FAILED_CODE, log_line=f"{utc_now()} {no_room}\n"),
+        ]
+        while not self._stopping:
+            for attempt in attempts:
+                try:
+                    self._store.finish_job(job.id, **attempt)  # type: ignore[arg-type]
+                except sqlite3.Error as exc:
+                    self._storage_trouble(exc)
+                    continue
+                if self._storage_failing:
+                    self._storage_failing = False
+                    log.warning("the job database can be written again")
+                self._on_job_finished(self._store, job.session_id)
+                return
+            time.sleep(STORAGE_RETRY_SECONDS)

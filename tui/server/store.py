@@ -7,12 +7,14 @@ up exactly where a killed one stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
 import sqlite3
 import string
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -210,14 +212,52 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
 
 
 _MAX_CACHED_COUNTS = 256
+DATABASE_NAME = "qrt-serve.sqlite3"
+
+
+class StoreDamaged(RuntimeError):
+    """The database cannot be used as it is; the message says what is wrong and what to do."""
+
+
+def check_database(path: Path) -> None:
+    """Refuse a damaged database at start (StoreDamaged), and keep a backup of a sound one.
+
+    SQLite opens a zero-length file as a new, empty database and a damaged one as if
+    nothing were wrong until a query trips on it: a service once started empty over a
+    file that had held 30 jobs, and another answered 500 to every listing. So an existing
+    file must pass SQLite's quick check; then `<name>.bak` is refreshed from it.
+    """
+    backup = path.with_name(path.name + ".bak")
+    restore = (f" A backup from the last sound start is at {backup}." if backup.is_file() else "")
+    aside = f"move it aside (mv '{path}' '{path}.damaged') to start with no jobs"
+    if path.is_dir():
+        raise StoreDamaged(f"{path} is a directory, not the job database; {aside}.{restore}")
+    if not path.exists():
+        return
+    if path.stat().st_size == 0:
+        raise StoreDamaged(f"the job database {path} is empty (0 bytes), so its jobs are lost; "
+                           f"{aside}, or restore it.{restore}")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True)) as db:
+            (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(verdict)
+            with contextlib.closing(sqlite3.connect(backup.with_suffix(".tmp"))) as copy:
+                db.backup(copy)
+    except sqlite3.DatabaseError as exc:
+        raise StoreDamaged(f"the job database {path} is damaged ({exc}); {aside}, or restore "
+                           f"it.{restore}") from None
+    os.replace(backup.with_suffix(".tmp"), backup)
 
 
 class Store:
     """The service's database. Thread-safe; every method is one short transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, is_full: Callable[[], bool] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._is_full = is_full  # fault injection: the disk is full while it says so
+        self._full = False
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         # COUNT(*) walks every matching index entry (about 1 ms for 10,000 jobs), and each
         # listing asks for it; the answers are kept until the database changes.
@@ -235,6 +275,8 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._is_full is not None:
+                self._emulate_full_disk(self._is_full())
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -242,6 +284,13 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _emulate_full_disk(self, full: bool) -> None:
+        """SQLite's own 'database or disk is full' on any write that needs a new page."""
+        if full != self._full:
+            (pages,) = self._db.execute("PRAGMA page_count").fetchone()
+            self._db.execute(f"PRAGMA max_page_count = {pages if full else 1073741823}")
+            self._full = full
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -60,7 +60,7 @@ class SubmissionChecker:
 
     def start(self) -> None:
         self._pool = WorkerPool(
-            "qrt-parser", 1, initializer=warm_parser, limits=WorkerLimits(PARSE_MEMORY_MIB, nice=0)
+            "qrt-parser", 1, initializer=warm_parser, limits=WorkerLimits(PARSE_MEMORY_MIB)
         )
 
     def stop(self) -> None:
