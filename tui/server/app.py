@@ -64,10 +64,12 @@ def create_app(
         if on_ready is not None:
             on_ready()
         yield
-        transpile_tasks.stop()
-        context.scheduler.stop()
-        context.checker.stop()
-        store.close()
+        try:
+            transpile_tasks.stop()
+            context.scheduler.stop()
+            context.checker.stop()
+        finally:
+            store.close()
 
     app = FastAPI(
         title="qrt local Runtime-compatible service",

@@ -11,8 +11,8 @@ A spec is a `;`-separated list of rules `PATH:KIND=VALUE[xCOUNT][@PROBABILITY]`:
 - `/api/v1/jobs:lost=0x1`       the next request is served (a job is created), then its
                                 connection is closed instead of answering
 - `scheduler:hold=1`            no queued job starts until the rule is removed
-- `store:full=1`                the database cannot grow, as on a full disk (SQLite's own
-                                "database or disk is full"), until the rule is removed
+- `store:full=1`                every write to the database fails as on a full disk
+                                (SQLite's "database or disk is full"), until removed
 
 For `drop` and `lost` the value is a delay in seconds before the connection is closed.
 

@@ -94,6 +94,9 @@ def run_service(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening now, so a client told the URL (announce, during uvicorn's startup) is
+        # queued until uvicorn accepts, never refused.
+        sock.listen(2048)
     except OSError as exc:
         print(f"qrt serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -241,13 +241,19 @@ def check_database(path: Path) -> None:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True)) as db:
             (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
             if verdict != "ok":
-                raise sqlite3.DatabaseError(verdict)
-            with contextlib.closing(sqlite3.connect(backup.with_suffix(".tmp"))) as copy:
-                db.backup(copy)
+                raise sqlite3.DatabaseError(" ".join(str(verdict).replace("***", "").split())[:160])
+            write_backup(db, path)
     except sqlite3.DatabaseError as exc:
         raise StoreDamaged(f"the job database {path} is damaged ({exc}); {aside}, or restore "
                            f"it.{restore}") from None
-    os.replace(backup.with_suffix(".tmp"), backup)
+
+
+def write_backup(db: sqlite3.Connection, path: Path) -> None:
+    backup = path.with_name(path.name + ".bak")
+    partial = path.with_name(path.name + ".bak-partial")
+    with contextlib.closing(sqlite3.connect(partial)) as copy:
+        db.backup(copy)
+    os.replace(partial, backup)
 
 
 class Store:
@@ -256,8 +262,8 @@ class Store:
     def __init__(self, path: Path, is_full: Callable[[], bool] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._is_full = is_full  # fault injection: the disk is full while it says so
-        self._full = False
+        self._is_full = is_full  # fault injection: every write fails while it says so
+        self._path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         # COUNT(*) walks every matching index entry (about 1 ms for 10,000 jobs), and each
         # listing asks for it; the answers are kept until the database changes.
@@ -269,14 +275,19 @@ class Store:
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
+        """Close, leaving `<name>.bak` as of now (the copy a damaged file is restored from)."""
         with self._lock:
+            try:
+                write_backup(self._db, self._path)
+            except sqlite3.Error:
+                pass  # a full disk, say: the previous backup stays
             self._db.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            if self._is_full is not None:
-                self._emulate_full_disk(self._is_full())
+            if self._is_full is not None and self._is_full():
+                raise sqlite3.OperationalError("database or disk is full")  # as SQLite says it
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -284,13 +295,6 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def _emulate_full_disk(self, full: bool) -> None:
-        """SQLite's own 'database or disk is full' on any write that needs a new page."""
-        if full != self._full:
-            (pages,) = self._db.execute("PRAGMA page_count").fetchone()
-            self._db.execute(f"PRAGMA max_page_count = {pages if full else 1073741823}")
-            self._full = full
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

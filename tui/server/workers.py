@@ -206,8 +206,12 @@ class Worker:
 
     def close(self) -> None:
         self.kill()
-        self.process.join(timeout=2.0)
-        self._connection.close()
+        if self.process.pid is not None:
+            self.process.join(timeout=2.0)
+        try:
+            self._connection.close()
+        except OSError:
+            pass  # closed already, by the pool's shutdown or its spawner
 
 
 class WorkerPool:
