@@ -125,8 +125,9 @@ class Service:
 
 
 @contextmanager
-def running_service(*flags: str, data_dir: Path | None = None) -> Iterator[Service]:
-    """A `qrt serve` child on a free port, in a fresh data directory unless one is given."""
+def running_service(*flags: str, data_dir: Path | None = None, wait_idle: bool = True) -> Iterator[Service]:
+    """A `qrt serve` child on a free port, in a fresh data directory unless one is given;
+    yielded once it has warmed up, or as soon as it listens (`wait_idle=False`)."""
     with TemporaryDirectory(prefix="qrt-bench-") as scratch:
         directory = data_dir or Path(scratch)
         api_key = secrets.token_urlsafe(16)
@@ -138,7 +139,8 @@ def running_service(*flags: str, data_dir: Path | None = None) -> Iterator[Servi
         )
         try:
             service = Service(_ready_url(process), api_key, LOCAL_INSTANCE, directory, process)
-            wait_until_idle(process.pid)
+            if wait_idle:
+                wait_until_idle(process.pid)
             yield service
         finally:
             process.terminate()

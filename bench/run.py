@@ -31,6 +31,7 @@ TARGETS: dict[int, tuple[str, str]] = {
     5: ("bench.local_runs", "bench_local_runs"),
     6: ("bench.load", "bench_load"),
     7: ("bench.soak", "bench_soak"),
+    8: ("bench.startup", "bench_startup"),
 }
 JSON_MARK = "QRT-BENCH-FIGURES "
 

@@ -75,9 +75,12 @@ async def test_tokens_expiring_every_two_seconds_never_fail_a_call(
     submitted: list[str] = []
     started = time.monotonic()
     try:
+        # Until the client has renewed its token three times, however long this machine
+        # takes to get there: the count is what matters, not how many cycles fit a time.
         for cycle in itertools.count():
-            if time.monotonic() - started >= 3 * TOKEN_LIFETIME:
+            if transport.count("POST", "/identity/token", 200) >= 4 and len(submitted) >= 2:
                 break
+            assert time.monotonic() - started < 120, "the client stopped renewing its token"
             await monitor.poll()
             if cycle % 3 == 0:
                 submitted.append(await client.submit_sampler_job(

@@ -391,8 +391,9 @@ def keep_secrets_out_of_textual_log() -> None:
     write = textual.Logger.__call__
 
     def holds_secret(value: object) -> bool:
-        if isinstance(value, (Input.Changed, Input.Submitted)):
-            return bool(value.input.password)
+        field = getattr(value, "input", None)  # Input.Changed, Submitted, Blurred carry the value
+        if isinstance(field, Input):
+            return bool(field.password)
         if isinstance(value, (events.Key, events.Paste)):
             try:
                 focused = active_app.get().focused

@@ -34,7 +34,7 @@ def create_app(
 ) -> FastAPI:
     faults = FaultInjector(settings.faults) if settings.faults is not None else None
     store = Store(settings.data_dir / DATABASE_NAME, is_full=faults.store_full if faults else None)
-    catalogue = Catalogue()
+    catalogue = Catalogue(cache_dir=settings.data_dir)
     context = ServiceContext(
         settings=settings,
         store=store,
@@ -58,6 +58,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        catalogue.warm()
         context.checker.start()
         context.scheduler.start()
         transpile_tasks.start()

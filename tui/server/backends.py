@@ -98,7 +98,8 @@ class DeviceSnapshot:
             metrics["readout_error_median"] = {"value": statistics.median(readout_errors)}
         return metrics
 
-    def device_summary(self, queue_length: int, with_wait_time: bool) -> dict[str, Any]:
+    def static_summary(self) -> dict[str, Any]:
+        """What the backends listing says of the device that never changes (see Catalogue)."""
         conf = self.configuration
         processor = conf.get("processor_type") or {}
         summary: dict[str, Any] = {
@@ -110,33 +111,85 @@ class DeviceSnapshot:
                 "family": str(processor.get("family", "")),
                 "revision": str(processor.get("revision", "")),
             },
-            "queue_length": queue_length,
             "performance_metrics": self.performance_metrics,
         }
         clops = conf.get("clops_h") or conf.get("clops")
         if isinstance(clops, (int, float)):
             summary["clops"] = {"type": "hardware", "value": clops}
-        if with_wait_time:
-            summary["wait_time_seconds"] = {
-                "average": queue_length * 2.0, "p50": queue_length * 2.0, "p95": queue_length * 4.0,
-            }
         return summary
 
 
-class Catalogue:
-    """Every device snapshot, by the name IBM serves it under (e.g. `ibm_brisbane`)."""
+def device_summary(static: dict[str, Any], queue_length: int, with_wait_time: bool) -> dict[str, Any]:
+    summary = {**static, "queue_length": queue_length}
+    if with_wait_time:
+        summary["wait_time_seconds"] = {
+            "average": queue_length * 2.0, "p50": queue_length * 2.0, "p95": queue_length * 4.0,
+        }
+    return summary
 
-    def __init__(self, root: Path | None = None) -> None:
+
+class Catalogue:
+    """Every device snapshot, by the name IBM serves it under (e.g. `ibm_brisbane`).
+
+    The listing's summaries need every snapshot's configuration and calibration parsed
+    (14 MB of JSON: 0.2-0.7 s, which the first `GET /backends` of a fresh service paid).
+    They never change for an installed qiskit-ibm-runtime, so they are kept in
+    `cache_dir` under that version, and built in the background at start when missing.
+    """
+
+    def __init__(self, root: Path | None = None, cache_dir: Path | None = None) -> None:
         self._root = root
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
         self._devices: dict[str, DeviceSnapshot] | None = None
+        self._summaries: dict[str, dict[str, Any]] | None = None
+
+    def _cache_file(self) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        from importlib.metadata import version
+
+        return self._cache_dir / f"catalogue-qiskit-ibm-runtime-{version('qiskit-ibm-runtime')}.json"
+
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        """Each device's static summary, by name, sorted by name."""
+        with self._lock:
+            if self._summaries is None:
+                self._summaries = self._load_summaries()
+            return self._summaries
+
+    def _load_summaries(self) -> dict[str, dict[str, Any]]:
+        cache = self._cache_file()
+        if cache is not None and cache.is_file():
+            try:
+                cached = json.loads(cache.read_text())
+                if isinstance(cached, dict) and cached:
+                    return cached
+            except (OSError, ValueError):
+                pass  # rebuilt below
+        devices = self._devices_unlocked()
+        built = {name: devices[name].static_summary() for name in sorted(devices)}
+        if cache is not None:
+            try:
+                partial = cache.with_suffix(".partial")
+                partial.write_text(json.dumps(built))
+                partial.replace(cache)
+            except OSError:
+                pass  # a read-only or full disk: served from memory all the same
+        return built
+
+    def warm(self) -> None:
+        threading.Thread(target=self.summaries, name="qrt-catalogue", daemon=True).start()
 
     @property
     def devices(self) -> dict[str, DeviceSnapshot]:
         with self._lock:
-            if self._devices is None:
-                self._devices = self._scan(self._root or snapshots_dir())
-            return self._devices
+            return self._devices_unlocked()
+
+    def _devices_unlocked(self) -> dict[str, DeviceSnapshot]:
+        if self._devices is None:
+            self._devices = self._scan(self._root or snapshots_dir())
+        return self._devices
 
     @staticmethod
     def _scan(root: Path) -> dict[str, DeviceSnapshot]:

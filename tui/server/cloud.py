@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tui.server.backend_routes import add_backend_detail_routes
 from tui.server.context import API_VERSIONS, ServiceContext
 from tui.server.iam import TokenClaims
+from tui.server.backends import device_summary
 from tui.server.jobs import (
     MAX_TAG_LENGTH,
     MAX_TAGS,
@@ -54,11 +55,10 @@ def cloud_router(context: ServiceContext) -> APIRouter:
     def list_backends(fields: str | None = None) -> dict[str, Any]:
         with_wait = fields is not None and "wait_time_seconds" in fields.split(",")
         queues = context.store.queue_lengths()
-        devices = context.catalogue.devices
         return {
             "devices": [
-                devices[name].device_summary(queues.get(name, 0), with_wait)
-                for name in sorted(devices)
+                device_summary(static, queues.get(name, 0), with_wait)
+                for name, static in context.catalogue.summaries().items()
             ]
         }
 
