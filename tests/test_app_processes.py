@@ -10,6 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -40,8 +42,16 @@ def seed_a_long_job(data_dir: Path) -> None:
     info.process.wait()
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
-def test_killing_the_app_while_a_job_runs_leaves_no_process_behind(tmp_path: Path, how: signal.Signals) -> None:
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, "ctrl+q"])
+def test_ending_the_app_while_a_job_runs_leaves_no_process_behind(tmp_path: Path, how: signal.Signals | str) -> None:
     seed_a_long_job(tmp_path / "serve")
     controller, terminal = pty.openpty()
     env = {**os.environ, "QRT_DATA_DIR": str(tmp_path), "QRT_CONFIG": str(tmp_path / "absent.toml"),
@@ -49,13 +59,20 @@ def test_killing_the_app_while_a_job_runs_leaves_no_process_behind(tmp_path: Pat
     app = subprocess.Popen([sys.executable, "-m", "tui"], stdin=terminal, stdout=terminal, stderr=terminal,
                            env=env, start_new_session=True)
     os.close(terminal)
+    threading.Thread(target=_drain, args=(controller,), daemon=True).start()  # the screen, unread
     try:
         database = tmp_path / "serve" / "qrt-serve.sqlite3"
         # The service started, picked the job up again, and its simulation runs.
         assert wait_until(lambda: len(descendants(app.pid)) >= 3 and running_jobs(database) == 1, 60)
         tree = descendants(app.pid)
-        os.kill(app.pid, how)
-        app.wait(timeout=5)
+        ended = time.monotonic()
+        if how == "ctrl+q":
+            os.write(controller, b"\x11")
+        else:
+            os.kill(app.pid, how)
+        app.wait(timeout=10)
+        if how == "ctrl+q":  # quitting returns to the shell at once, whatever runs
+            assert app.returncode == 0 and time.monotonic() - ended < 2.0, time.monotonic() - ended
         assert wait_until(lambda: not any(alive(pid) for pid in tree), 2.0), [p for p in tree if alive(p)]
     finally:
         if app.poll() is None:

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +96,14 @@ def keep_out_of_full_collections() -> None:
 
 
 def device_from_spec(spec: JobSpec) -> DeviceSnapshot:
-    conf = Path(spec.conf_file)
-    return DeviceSnapshot(conf.parent, conf, Path(spec.props_file) if spec.props_file else None)
+    return snapshot(spec.conf_file, spec.props_file)
+
+
+@lru_cache(maxsize=16)
+def snapshot(conf_file: str, props_file: str | None) -> DeviceSnapshot:
+    """A device as the worker keeps it: its files parsed once, not once per job."""
+    conf = Path(conf_file)
+    return DeviceSnapshot(conf.parent, conf, Path(props_file) if props_file else None)
 
 
 def compact(circuit: QuantumCircuit, physical: list[int], index: dict[int, int]) -> QuantumCircuit:

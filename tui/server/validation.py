@@ -9,8 +9,6 @@ The worker that runs the job parses the parameters again (milliseconds for what 
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from tui.server.backends import DeviceSnapshot
@@ -31,22 +29,16 @@ def warm_parser() -> None:
     qasm3.loads('OPENQASM 3.0; include "stdgates.inc"; qubit[1] q; h q[0];')  # loads the grammar
 
 
-@lru_cache(maxsize=16)
-def _device(conf_file: str, props_file: str | None) -> DeviceSnapshot:
-    conf = Path(conf_file)
-    return DeviceSnapshot(conf.parent, conf, Path(props_file) if props_file else None)
-
-
 def problem_with(
     program: str, params: dict[str, Any], conf_file: str, props_file: str | None, memory_mib: int
 ) -> str | None:
     """In the parser process: why the job cannot run (the 400's message), or None."""
-    from tui.server.executor import job_qubits
+    from tui.server.executor import job_qubits, snapshot
     from tui.server.methods import SimulationRefused, check_simulable
     from tui.server.pubs import PubError, parse_pubs
 
     try:
-        pubs = parse_pubs(program, params, _device(conf_file, props_file))
+        pubs = parse_pubs(program, params, snapshot(conf_file, props_file))
         check_simulable([pub.circuit for pub in pubs], len(job_qubits(program, pubs)), memory_mib)
     except (PubError, SimulationRefused) as exc:
         return str(exc)

@@ -236,7 +236,8 @@ class WorkerPool:
         self._initializer = initializer
         self._limits = limits
         self._lazy = lazy
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        # Last in, first out: the warmest worker (its caches hold the last jobs' devices) goes first.
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
         self._spawn_requests: queue.Queue[bool] = queue.Queue()
         self._lock = threading.Lock()
         self._workers: set[Worker] = set()
