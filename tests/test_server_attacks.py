@@ -275,3 +275,27 @@ def test_a_damaged_database_is_refused_in_one_message(tmp_path: Path, damage: st
     lines = [line for line in output.splitlines() if line.startswith("qrt serve:")]
     assert len(lines) == 1, output
     assert "move it aside" in lines[0] and ".bak" in lines[0]
+
+
+@pytest.mark.parametrize(("label", "raw"), ids=lambda value: value if isinstance(value, str) else "", argvalues=[
+    ("200 headers of 1 kB", b"GET /api/v1/versions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+     + b"".join(b"X-H%d: %s\r\n" % (i, b"a" * 1000) for i in range(200)) + b"\r\n"),
+    ("HTTP/0.9", b"GET /api/v1/versions\r\n\r\n"),
+    ("folded Transfer-Encoding", b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+     b"Transfer-Encoding:\r\n chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+    ("100 kB chunk extension", b"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n3;" + b"x" * 100_000 + b"\r\nabc\r\n0\r\n\r\n"),
+])
+def test_invalid_http_gets_a_4xx_with_a_body(service: ServiceInfo, label: str, raw: bytes) -> None:
+    """Each of these once got a reset or a bodiless 400."""
+    host, port = service.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while b'"errors"' not in answer and b'"errorCode"' not in answer:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith((b"HTTP/1.1 400", b"HTTP/1.1 401", b"HTTP/1.1 413")), (label, answer[:120])
+    assert b'"errors"' in answer or b'"errorCode"' in answer, (label, answer[:300])
