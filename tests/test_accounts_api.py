@@ -50,7 +50,7 @@ async def test_add_switch_delete_profiles_and_tokens_never_in_the_toml(
     accounts.save_profile("us", "ibm_quantum_platform", instance=US_CRN)
     accounts.save_profile("eu", "ibm_quantum_platform", instance=EU_CRN, url=" ")
     assert [p.name for p in accounts.profiles()] == ["eu", "us"]
-    assert accounts.default_profile_name == "us"  # the first profile becomes the default
+    assert accounts.default_profile_name is None  # no default until the user picks one (d)
     stored = await accounts.save_token("eu", Secret("  eu-api-key-123  "))
     assert stored.location == "memory" and "memory for this run only" in stored.message
     assert (await accounts.tokens.load("eu")).reveal() == "eu-api-key-123"  # type: ignore[union-attr]
@@ -99,7 +99,7 @@ async def test_log_out_signs_the_connection_out_and_forgets_the_token(
     accounts.save_profile("cloud", "ibm_quantum_platform", instance=service.instance,
                           url=service.url, iam_url=service.url)
     await accounts.save_token("cloud", Secret(service.api_key))
-    profile = accounts.settings.profile(None)
+    profile = accounts.settings.profile("cloud")
     assert profile is not None
     connection = await connect_profile(profile, accounts.tokens)
     assert await connection.client.backends()

@@ -62,3 +62,15 @@ async def test_at_80_columns_the_table_goes_compact_and_back() -> None:
         await pilot.resize_terminal(140, 24)
         await pilot.pause()
         assert not table.compact and "Tags" in labels(table) and table.row_count == 3
+
+
+async def test_the_same_jobs_in_a_new_order_are_shown_in_that_order() -> None:
+    """Sorting (s) once changed the title but not the rows: no row came or went."""
+    app = TableApp()
+    async with app.run_test(size=(140, 20)) as pilot:
+        table = app.query_one(JobsTable)
+        queued, running = job(1, "Queued"), job(2, "Running")
+        table.reconcile([queued, running])
+        table.reconcile([running, queued])
+        await pilot.pause()
+        assert [str(key.value) for key in table._row_order()] == [running.id, queued.id]

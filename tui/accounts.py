@@ -98,7 +98,7 @@ class Accounts:
                           _blank_to_none(iam_url))
         validate_profile(profile)
         settings = self.settings.with_profile(profile)
-        if make_default or settings.default_profile is None:
+        if make_default:  # never silently: until the user picks one, no account means the embedded service
             settings = replace(settings, default_profile=name)
         self._save(settings)
         return profile

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
+from textual.widget import AwaitMount
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -101,10 +102,28 @@ class QrtApp(App[None]):
             try:
                 self.theme = self.preferences.theme
             except Exception:  # noqa: BLE001 - an unknown theme name is only a warning
-                self.notify(f"Unknown theme '{self.preferences.theme}'.", severity="warning")
+                known = ", ".join(sorted(self.available_themes))
+                self.notify(f"Unknown theme '{self.preferences.theme}'; known: {known}.", severity="warning")
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         for problem in self.preferences.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
         self.after_first_frame(self.open_connection)
+
+    def _remember_theme(self, theme: object) -> None:
+        """A theme picked in the palette is the next run's theme too ([ui] theme, in place)."""
+        name = str(getattr(theme, "name", theme))
+        if name == (self.preferences.theme or "") or not self.preferences.remember_theme:
+            return
+        from dataclasses import replace
+
+        from tui.config import set_ui_preference
+
+        try:
+            set_ui_preference("theme", name)
+        except OSError as exc:
+            self.notify(f"The theme could not be saved: {exc.strerror}.", severity="warning")
+            return
+        self.preferences = replace(self.preferences, theme=name)
 
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run `callback` once the first frame is on screen (at once if it is already).
@@ -306,10 +325,48 @@ class QrtApp(App[None]):
                 ),
             )
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen where one can be written, and say where (Textual's own
+        aimed at ~/Downloads, which a fresh home over SSH does not have)."""
+        import os
+        from pathlib import Path
+
+        from tui.config import data_dir
+
+        candidates = [Path(path)] if path else [Path.home() / "Downloads", Path.cwd(), data_dir() / "screenshots"]
+        for directory in candidates:
+            if directory == candidates[-1]:  # qrt's own: made if need be
+                try:
+                    directory.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    continue
+            if not directory.is_dir() or not os.access(directory, os.W_OK):
+                continue
+            try:
+                saved = self.save_screenshot(filename, str(directory))
+            except OSError:
+                continue
+            self.notify(f"Saved {Path(saved).resolve()}", title="Screenshot", timeout=8)
+            return
+        self.notify("No directory could take it: ~/Downloads, the current directory and qrt's "
+                    "data dir are not writable.", title="Screenshot failed", severity="error")
+
     def on_resize(self, event: events.Resize) -> None:
+        self.fit_to_terminal(event.size.width, event.size.height)
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Each mode has its own screens: the size notice follows into the new one (or
+        leaves it), rather than waiting there for when the terminal was small."""
+        mounted = super().switch_mode(mode)
+        self.call_later(self.fit_to_terminal)
+        return mounted
+
+    def fit_to_terminal(self, width: int | None = None, height: int | None = None) -> None:
+        """The size notice over the current screen while the terminal is under MIN_SIZE."""
         from screens.too_small import TooSmallScreen
 
-        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
+        width, height = width or self.size.width, height or self.size.height
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         showing = isinstance(self.screen, TooSmallScreen)
         if small and not showing:
             self.push_screen(TooSmallScreen())

@@ -112,20 +112,48 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write the settings atomically: a crash mid-write must not lose every profile."""
-    import tomli_w
+    """Write the profiles into the file in place, keeping everything else the user wrote
+    (other tables such as [ui] and [keys], comments, order), atomically: a crash mid-write
+    must not lose a profile, and a save must not lose a setting."""
+    import tomlkit
 
     path = path or config_path()
-    raw: dict[str, object] = {}
+    document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
     if settings.default_profile:
-        raw["default_profile"] = settings.default_profile
-    raw["secrets"] = {"plaintext_token_file": settings.plaintext_token_file}
-    raw["profiles"] = {
-        name: {key: value for key, value in asdict(profile).items() if value is not None and key != "name"}
-        for name, profile in settings.profiles.items()
-    }
+        document["default_profile"] = settings.default_profile
+    elif "default_profile" in document:
+        del document["default_profile"]
+    secrets = document.setdefault("secrets", tomlkit.table())
+    secrets["plaintext_token_file"] = settings.plaintext_token_file
+    profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
+    for name in [name for name in profiles if name not in settings.profiles]:
+        del profiles[name]
+    for name, profile in settings.profiles.items():
+        entry = profiles.setdefault(name, tomlkit.table())
+        for key, value in asdict(profile).items():
+            if key == "name":
+                continue
+            if value is None:
+                entry.pop(key, None)
+            elif entry.get(key) != value:
+                entry[key] = value
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(tomli_w.dumps(raw))
+    partial.write_text(tomlkit.dumps(document))
+    os.replace(partial, path)
+    return path
+
+
+def set_ui_preference(key: str, value: str, path: Path | None = None) -> Path:
+    """One `[ui]` setting, written in place with the rest of the file kept (a theme picked
+    in the palette, say)."""
+    import tomlkit
+
+    path = path or config_path()
+    document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
+    document.setdefault("ui", tomlkit.table())[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(tomlkit.dumps(document))
     os.replace(partial, path)
     return path

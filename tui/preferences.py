@@ -4,7 +4,8 @@ Kept apart from profiles (config.py) because it is read once at startup by the a
 and a mistake in it should cost the user a warning, not their session.
 
     [ui]
-    theme = "textual-ansi"      # any Textual theme; the *-ansi ones keep the terminal's palette
+    theme = "ansi-dark"         # any Textual theme; ansi-dark and ansi-light keep the terminal's
+                                # palette; one picked in the palette (Ctrl+P) is saved here
     animations = "auto"         # "auto" (off over SSH), "on" or "off"
     bell = false                # ring the terminal bell when a job finishes
     poll_seconds = 1.5          # how often active jobs are polled (at least 0.5)
@@ -34,6 +35,7 @@ class Preferences:
     poll_seconds: float = DEFAULT_POLL_SECONDS
     keys: dict[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    remember_theme: bool = False  # save a theme picked in the palette (preferences from a file)
 
     @property
     def animations_enabled(self) -> bool:
@@ -72,4 +74,5 @@ def load_preferences(path: Path | None = None) -> Preferences:
         poll_seconds=float(poll),
         keys=keys,
         problems=tuple(problems),
+        remember_theme=True,
     )

@@ -56,6 +56,7 @@ class JobsTable(DataTable[str | Text]):
         self.compact = False
         self._column_keys: tuple[str, ...] = ()  # the current layout's, set with its columns
         self._shown: dict[str, Job] = {}  # the job each row was last drawn from
+        self._order: list[str] = []  # the job ids in the order the rows were last sorted into
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -79,6 +80,7 @@ class JobsTable(DataTable[str | Text]):
         cursor_key = self.selected_job_id
         self.clear(columns=True)
         self._shown.clear()
+        self._order = []
         self._add_columns()
         self.reconcile(jobs)
         if cursor_key is not None and cursor_key in self.rows:
@@ -110,9 +112,11 @@ class JobsTable(DataTable[str | Text]):
                 else:
                     self.add_row(*cells.values(), key=job.id)
                     order_changed = True
-            if order_changed:
-                order = {job.id: index for index, job in enumerate(jobs)}
+            wanted_order = [job.id for job in jobs]
+            if order_changed or wanted_order != self._order:  # rows came or went, or a new sort
+                order = {job_id: index for index, job_id in enumerate(wanted_order)}
                 self.sort("id", key=lambda cell: order.get(str(getattr(cell, "plain", cell)), len(order)))
+                self._order = wanted_order
             if cursor_key is not None and cursor_key in self.rows:
                 self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
 

@@ -43,6 +43,12 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
         self.open_sessions = open_sessions  # (id, mode) on this backend, accepting jobs
         self.last = last or SubmitRequest()
 
+    def _last_run(self, modes: list[tuple[str, str]]) -> str:
+        """How the last job ran, if it can run that way again: a session that has closed
+        since is no longer offered, so the dialog starts on "alone" instead."""
+        wanted = f"{JOIN_PREFIX}{self.last.session_id}" if self.last.session_id else self.last.mode
+        return wanted if wanted in {value for _, value in modes} else "job"
+
     def compose(self) -> ComposeResult:
         last = self.last
         modes = [("alone", "job"), ("in a new session (dedicated)", "session"), ("in a new batch", "batch")]
@@ -70,8 +76,7 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
                             id="submit-parameters", disabled=not self.num_parameters)
             with Horizontal(classes="field"):
                 yield Label("Run")
-                yield Select(compact=True, options=modes, value=last.mode if not last.session_id else f"{JOIN_PREFIX}{last.session_id}",
-                             allow_blank=False, id="submit-mode")
+                yield Select(compact=True, options=modes, value=self._last_run(modes), allow_blank=False, id="submit-mode")
             with Horizontal(classes="field"):
                 yield Checkbox("Twirling", last.twirling, id="submit-twirling")
                 yield Checkbox("Dynamical decoupling", last.dynamical_decoupling, id="submit-dd")

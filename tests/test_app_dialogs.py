@@ -1,0 +1,121 @@
+"""Dialogs against what changed since they were last filled in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import Select
+
+from screens.widgets.submit_modal import JOIN_PREFIX, SubmitModal
+from tui.submission import SubmitRequest
+
+
+async def test_the_submit_dialog_opens_when_the_last_session_has_closed() -> None:
+    """Once: Estimator joined session S; S was stopped on F5; Ctrl+R crashed the app with
+    InvalidSelectValueError (and exited 0). The dialog now starts on "alone"."""
+    last = SubmitRequest(primitive="estimator", observables=("ZZ",), session_id="gone-session")
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        app.push_screen(SubmitModal("ibm_brisbane", 2, 0, open_sessions=[], last=last))
+        await pilot.pause()
+        assert app.screen.query_one("#submit-mode", Select).value == "job"
+        app.pop_screen()
+        still_open = [("open-session", "dedicated")]
+        rejoin = SubmitRequest(session_id="open-session")
+        app.push_screen(SubmitModal("ibm_brisbane", 2, 0, open_sessions=still_open, last=rejoin))
+        await pilot.pause()
+        assert app.screen.query_one("#submit-mode", Select).value == f"{JOIN_PREFIX}open-session"
+
+
+async def test_the_size_notice_leaves_when_the_terminal_grows_back_on_another_screen() -> None:
+    """F4, shrink to 60x20, F2, grow to 100x30, F4: the notice once stayed on the jobs screen."""
+    from screens.too_small import TooSmallScreen
+    from tests.test_app import FAST_POLLING, never_connects
+    from tui.app import QrtApp
+
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)  # still too small on the backends screen
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not isinstance(app.screen, TooSmallScreen), app.screen
+
+
+async def test_a_screenshot_is_saved_where_it_can_be_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh home has no ~/Downloads: Textual's screenshot failed without a path."""
+    from tests.test_app import FAST_POLLING, never_connects
+    from tui.app import QrtApp
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    monkeypatch.chdir(tmp_path)
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.action_screenshot()
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+    saved = list(tmp_path.glob("*.svg"))
+    assert len(saved) == 1, messages
+    assert any(str(saved[0]) in message for message in messages), messages
+
+
+CONFIG_WITH_EVERYTHING = """# my qrt settings
+[ui]
+theme = "nord"   # I like it
+bell = true
+
+[keys]
+"editor.submit" = "ctrl+r,f9"
+"""
+
+
+def test_saving_a_profile_keeps_what_the_user_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saving a profile once rewrote config.toml with only its own tables; the first saved
+    profile also became the default without a word."""
+    from tui.accounts import Accounts
+    from tui.config import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG_WITH_EVERYTHING)
+    monkeypatch.setenv("QRT_CONFIG", str(config))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    accounts = Accounts()
+    accounts.save_profile("lab", "local", instance="crn:v1:x", url="http://127.0.0.1:8000")
+    text = config.read_text()
+    assert text.startswith(CONFIG_WITH_EVERYTHING.rstrip("\n"))  # untouched, comments and all
+    assert "[profiles.lab]" in text
+    settings = load_settings(config)
+    assert settings.profiles["lab"].url == "http://127.0.0.1:8000"
+    assert settings.default_profile is None  # the embedded service stays the default
+    accounts.save_profile("lab", "local", instance="crn:v1:y", url="http://127.0.0.1:8000")
+    assert load_settings(config).profiles["lab"].instance == "crn:v1:y"
+    assert "# I like it" in config.read_text() and '"editor.submit"' in config.read_text()
+
+
+async def test_a_theme_picked_is_remembered_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_app import never_connects
+    from tui.app import QrtApp
+    from tui.preferences import load_preferences
+
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG_WITH_EVERYTHING)
+    monkeypatch.setenv("QRT_CONFIG", str(config))
+    app = QrtApp(never_connects, load_preferences())
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.theme == "nord"
+        app.theme = "gruvbox"
+        await pilot.pause()
+    assert load_preferences().theme == "gruvbox"
+    assert "[keys]" in config.read_text() and "# my qrt settings" in config.read_text()
