@@ -25,7 +25,7 @@ from screens.widgets.transpile_modal import TranspileModal
 from screens.widgets.qasm_editor import QasmEditor
 from screens.widgets.submit_modal import SubmitModal
 from tui import circuits
-from tui.api.errors import TranspileFailed
+from tui.api.errors import ApiError, TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
 from tui.results import estimator_values, sampler_counts
 from tui.submission import SubmitRequest, primitive_params
@@ -188,6 +188,13 @@ class EditorScreen(AreaScreen):
             self._set_status(f"✗ {exc.message}", "error")
             self.notify(exc.message, title="Not transpiled", severity="error")
             return
+        except circuits.CannotTranspile as exc:
+            self._set_status(f"✗ {exc} Pick a larger backend or make the circuit smaller.", "error")
+            self.notify(str(exc), title="Not transpiled", severity="error")
+            return
+        except Exception:
+            self._set_status("✗ Transpiling failed; see the notification.", "error")
+            raise  # to the app's one place for worker failures
         self.post_message(CircuitTranspiled(source, transpiled))
         if then_submit:
             self.app.call_later(self.ask_how_to_submit, transpiled)
@@ -269,6 +276,17 @@ class EditorScreen(AreaScreen):
 
     @work(exclusive=True, group="submit", exit_on_error=False)
     async def submit_circuit(self, transpiled: circuits.TranspiledCircuit, request: SubmitRequest) -> None:
+        """Submit; a refusal ends the busy status with what the service said to change."""
+        try:
+            await self._submit(transpiled, request)
+        except ApiError as exc:
+            self._set_status(f"✗ Not submitted: {exc}", "error")
+            raise
+        except Exception:
+            self._set_status("✗ Not submitted; see the notification.", "error")
+            raise
+
+    async def _submit(self, transpiled: circuits.TranspiledCircuit, request: SubmitRequest) -> None:
         client = self.qrt.require_client()
         if request.primitive == "estimator" and not transpiled.without_measurements:
             transpiled = await self._transpile(self.transpiled_source or self.source, transpiled.backend, True)

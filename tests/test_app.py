@@ -381,3 +381,35 @@ async def never_connects() -> Connection:
 
     await asyncio.sleep(3600)
     raise AssertionError("unreachable")
+
+
+async def test_a_failure_ends_the_busy_status_and_says_what_to_change(service: ServiceInfo) -> None:
+    """Once the status stayed "Transpiling…, then submitting…" after a 200-qubit circuit on
+    ibm_brisbane (shown as "Unexpected error · TranspilerError"), or a refused job."""
+    from tui.circuits import ghz_qasm
+
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None and bool(app.backends), "backends")
+        app.selected_backend = "ibm_brisbane"
+        await pilot.press("f3")
+        editor = app.screen.query_one(QasmEditor)
+        editor.text = ghz_qasm(200)
+        await pilot.pause()
+        status = app.screen.query_one("#editor-status", Static)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "✗" in rendered(status), "the transpile failure")
+        assert "200 qubits" in rendered(status) and "127" in rendered(status)
+        assert "TranspilerError" not in notifications(app)
+
+        editor.text = ghz_qasm(2)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-shots"), "the submit dialog")
+        app.screen.query_one("#submit-shots", Input).value = "3000000"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        if app.screen.query("#submit-shots"):  # the dialog refused it itself
+            assert rendered(app.screen.query_one("#submit-error", Static))
+        else:
+            await wait_for(pilot, lambda: "✗" in rendered(status), "the refusal")
+            assert "Submitting" not in rendered(status)

@@ -92,6 +92,7 @@ def test_gate_and_measure_twirling_keeps_bell_statistics_and_seeded_runs_repeat(
     assert 0.4 < counts["0x3"] / bell < 0.6, counts
     assert first["metadata"]["options_applied"]["twirling"] == {
         "enable_gates": True, "enable_measure": True, "num_randomizations": 16, "shots_per_randomization": 250,
+        "per_pub": [{"num_randomizations": 16, "shots_per_randomization": 250}],
     }
     assert counts_of(run_sampler(service, bell_isa_qasm, 1000, options)) == counts
     untwirled = run_sampler(service, bell_isa_qasm, 4000, {"simulator": {"seed_simulator": 99}})

@@ -46,6 +46,11 @@ class QasmProblem:
         return f"{where}: {self.message}" if self.line else self.message
 
 
+class CannotTranspile(ValueError):
+    """qiskit could not make an ISA circuit for the backend (too many qubits, say); the
+    message says why in words, not as a TranspilerError."""
+
+
 class QasmError(ValueError):
     def __init__(self, problem: QasmProblem) -> None:
         super().__init__(str(problem))
@@ -279,7 +284,15 @@ def transpile_qasm(
         seed_transpiler=seed,
         layout_method=None if layout_method == "default" else layout_method,
     )
-    isa = manager.run(circuit)
+    from qiskit.transpiler.exceptions import TranspilerError
+
+    try:
+        isa = manager.run(circuit)
+    except TranspilerError as exc:
+        reason = " ".join(str(exc).strip("'\"").split())
+        if circuit.num_qubits > target.num_qubits:
+            reason = f"the circuit has {circuit.num_qubits} qubits and {backend} has {target.num_qubits}"
+        raise CannotTranspile(f"{backend} cannot run this circuit: {reason}.") from None
     layout = isa.layout
     physical = (
         tuple(layout.final_index_layout()) if layout is not None else tuple(range(circuit.num_qubits))

@@ -288,7 +288,7 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
     simulator = noisy_simulator(cut.noise, plan, seed, exact=True, memory_mib=spec.memory_mib)
     pub_samples = run_sampler_pubs(simulator, compacted, shots, seed)
     execution_ns = time.perf_counter_ns() - started
-    applied = {"twirling": plan.describe()} if plan else {}
+    applied = {"twirling": plan.describe([pub.shots or shots for pub in pubs])} if plan else {}
     metadata = _metadata(
         device, cut, seed, applied, unapplied_options("sampler", params, options), simulator
     )

@@ -293,6 +293,10 @@ def add_job_routes(
         result = context.store.job_result(job_id) or ""
         if job.status == "Failed":
             return PlainTextResponse(result)
+        if job.private:
+            # IBM: a private job's results can be read once, then they are gone.
+            if not context.store.take_private_result(job_id):
+                raise ApiProblem(404, f"The results of private job {job_id} were read already.")
         return Response(result, media_type="application/json")
 
     @router.post("/jobs/{job_id}/cancel", tags=["jobs"], status_code=204)

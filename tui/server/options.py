@@ -18,6 +18,7 @@ class OptionError(ValueError):
 
 
 AUTO_RANDOMIZATIONS = 32
+MIN_AUTO_SHOTS_PER_RANDOMIZATION = 64
 DEFAULT_SAMPLER_SHOTS = 4096
 DEFAULT_PRECISION = 0.015625
 CALIBRATION_RANDOMIZATIONS = 32
@@ -35,7 +36,9 @@ class TwirlingPlan:
         """(randomizations, shots each) for a pub of `shots` shots, as IBM sizes them."""
         randomizations, each = self.num_randomizations, self.shots_per_randomization
         if randomizations is None and each is None:
-            randomizations = AUTO_RANDOMIZATIONS
+            # IBM's documented rule for both "auto": at least 64 shots per randomization,
+            # 32 randomizations once the shots allow it.
+            each = max(MIN_AUTO_SHOTS_PER_RANDOMIZATION, math.ceil(shots / AUTO_RANDOMIZATIONS))
         if each is None:
             each = math.ceil(shots / randomizations)  # type: ignore[operator]
         if randomizations is None:
@@ -47,13 +50,19 @@ class TwirlingPlan:
         randomizations, each = self.split(shots)
         return randomizations * each
 
-    def describe(self) -> dict[str, Any]:
-        return {
+    def describe(self, pub_shots: list[int] | None = None) -> dict[str, Any]:
+        described: dict[str, Any] = {
             "enable_gates": self.gates,
             "enable_measure": self.measure,
             "num_randomizations": self.num_randomizations or "auto",
             "shots_per_randomization": self.shots_per_randomization or "auto",
         }
+        if pub_shots:  # what "auto" came to, per pub
+            described["per_pub"] = [
+                dict(zip(("num_randomizations", "shots_per_randomization"), self.split(shots)))
+                for shots in pub_shots
+            ]
+        return described
 
 
 def _or_default(value: Any, default: bool) -> Any:

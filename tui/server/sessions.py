@@ -92,6 +92,15 @@ def job_finished(store: Store, session_id: str | None) -> None:
         refresh_state(store, store.get_session(session_id) or session)
 
 
+def elapsed_time(session: SessionRecord, now: datetime) -> float | None:
+    """Seconds the session has been active: until now, or until it closed (IBM's schema
+    has a number there once closed, not null). None before its first job ran."""
+    if not session.activated_at:
+        return 0.0 if session.closed_at else None
+    end = datetime.fromisoformat(session.closed_at.replace("Z", "+00:00")) if session.closed_at else now
+    return round(max(0.0, _seconds_since(session.activated_at, end)), 3)
+
+
 def session_json(session: SessionRecord) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     remaining = max(0, session.max_ttl - int(_seconds_since(session.created, now)))
@@ -112,10 +121,7 @@ def session_json(session: SessionRecord) -> dict[str, Any]:
         "last_job_completed": session.last_job_completed,
         "timestamps": session.timestamps,
         "user_id": "local-user",
-        "elapsed_time": (
-            _seconds_since(session.activated_at, now) if session.activated_at and session.closed_at is None
-            else None
-        ),
+        "elapsed_time": elapsed_time(session, now),
     }
 
 

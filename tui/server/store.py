@@ -471,6 +471,14 @@ class Store:
             )
             return True
 
+    def take_private_result(self, job_id: str) -> bool:
+        """Forget a private job's result as it is read; False if it was read before."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET result = NULL WHERE id = ? AND result IS NOT NULL", (job_id,)
+            )
+            return cursor.rowcount == 1
+
     def append_log(self, job_id: str, line: str) -> None:
         with self._transaction() as db:
             db.execute("UPDATE jobs SET logs = logs || ? WHERE id = ?", (f"{utc_now()} {line}\n", job_id))
