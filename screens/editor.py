@@ -335,7 +335,8 @@ class EditorScreen(AreaScreen):
         if not isinstance(body, dict):
             return
         if program == "estimator":
-            self.post_message(ResultsLoaded(job_id, [], await asyncio.to_thread(estimator_values, body)))
+            observables = [[None, list(self.last_request.observables)]] if self.last_request else None
+            self.post_message(ResultsLoaded(job_id, [], await asyncio.to_thread(estimator_values, body, observables)))
         else:
             self.post_message(ResultsLoaded(job_id, await asyncio.to_thread(sampler_counts, body), []))
 

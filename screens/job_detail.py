@@ -111,7 +111,8 @@ class JobDetailScreen(AreaScreen):
         values: list[PubValues] = []
         if isinstance(body, dict):
             if self.job.program == "estimator":
-                values = await asyncio.to_thread(estimator_values, body)
+                pubs_param = (document.get("params") or {}).get("pubs")
+                values = await asyncio.to_thread(estimator_values, body, pubs_param)
             else:
                 counts = await asyncio.to_thread(sampler_counts, body)
         failure = body if isinstance(body, str) else None

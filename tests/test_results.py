@@ -112,9 +112,10 @@ def test_plain_and_tagged_estimator_values_agree_and_export() -> None:
     assert first.ensemble_standard_errors == (0.1, 0.2, 0.3, 0.4)
     assert second.shape == () and second.values == (0.75,) and second.ensemble_standard_errors is None
     rows = list(csv.DictReader(io.StringIO(values_to_csv(from_plain))))
-    assert rows[1] == {"pub": "0", "index": "0 1", "value": "-0.25", "std": "0.2",
+    assert rows[1] == {"pub": "0", "index": "0 1", "observable": "", "value": "-0.25", "std": "0.2",
                        "ensemble_standard_error": "0.2"}
-    assert rows[4] == {"pub": "1", "index": "", "value": "0.75", "std": "0.05", "ensemble_standard_error": ""}
+    assert rows[4] == {"pub": "1", "index": "", "observable": "", "value": "0.75", "std": "0.05",
+                       "ensemble_standard_error": ""}
     exported = json.loads(values_to_json(from_tagged))
     assert exported[0]["shape"] == [2, 2] and exported[0]["values"] == [0.5, -0.25, 1.0, 0.0]
 
@@ -134,3 +135,20 @@ def test_tagged_metadata_that_is_not_an_array_does_not_break_decoding() -> None:
 
     metadata = {"resilience": {"zne": {"extrapolator": {"__type__": "ndarray", "__value__": "linear"}}}}
     assert untag(metadata) == {"resilience": {"zne": {"extrapolator": "linear"}}}
+
+
+def test_estimator_values_are_labelled_with_their_observables_in_tables_and_exports() -> None:
+    """They were labelled (0,) (1,) in the table, the CSV and the JSON."""
+    import json
+
+    from tui.results import values_to_json
+
+    result = {"results": [{"data": {"evs": [0.98, 0.01, 0.5], "stds": [0.01, 0.02, 0.03]}}]}
+    pubs_param = [["<circuit>", ["ZZ", "ZI", {"XX": 0.5, "YY": -0.5}], None, 0.01]]
+    [pub] = estimator_values(result, pubs_param)
+    assert pub.labels == ("ZZ", "ZI", "0.5·XX + -0.5·YY")
+    rows = list(csv.DictReader(io.StringIO(values_to_csv([pub]))))
+    assert [row["observable"] for row in rows] == ["ZZ", "ZI", "0.5·XX + -0.5·YY"]
+    assert json.loads(values_to_json([pub]))[0]["observables"][0] == "ZZ"
+    [unlabelled] = estimator_values(result)
+    assert unlabelled.labels is None and unlabelled.label(1, (1,)) == "1"

@@ -140,10 +140,42 @@ class PubValues:
     values: tuple[float, ...]
     stds: tuple[float, ...]
     ensemble_standard_errors: tuple[float, ...] | None = None
+    labels: tuple[str, ...] | None = None  # the observable behind each value, when known
 
     def indices(self) -> Iterator[tuple[int, ...]]:
         """The broadcast index of each value, in the order of `values`."""
         return itertools.product(*(range(size) for size in self.shape))
+
+    def label(self, position: int, index: tuple[int, ...]) -> str:
+        """What a value is of: its observable, else its broadcast index."""
+        if self.labels is not None:
+            return self.labels[position]
+        return " ".join(map(str, index)) or "()"
+
+
+def observable_label(observable: Any) -> str | None:
+    """'ZZ', or '0.5·ZZ + 0.5·XX' for a weighted sum, as the submission wrote it."""
+    if isinstance(observable, str):
+        return observable
+    if isinstance(observable, dict) and observable and all(isinstance(k, str) for k in observable):
+        if len(observable) == 1 and list(observable.values())[0] in (1, 1.0):
+            return next(iter(observable))
+        return " + ".join(f"{coefficient:g}·{pauli}" for pauli, coefficient in observable.items()
+                          if isinstance(coefficient, (int, float)))
+    return None
+
+
+def pub_observable_labels(pubs_param: Any) -> list[tuple[str, ...] | None]:
+    """Per Estimator pub of a job's params, the label of each value, when the pub's
+    observables are a flat list (one value each); None where they are broadcast otherwise."""
+    labels: list[tuple[str, ...] | None] = []
+    for pub in pubs_param if isinstance(pubs_param, list) else []:
+        observables = pub[1] if isinstance(pub, list) and len(pub) > 1 else None
+        if not isinstance(observables, list):
+            observables = [observables]
+        named = [observable_label(item) for item in observables]
+        labels.append(tuple(named) if named and all(named) else None)  # type: ignore[arg-type]
+    return labels
 
 
 def _shape_and_values(value: Any) -> tuple[tuple[int, ...], tuple[float, ...]]:
@@ -176,19 +208,23 @@ def _matching(name: str, pub_index: int, values: tuple[float, ...], size: int) -
     raise ResultFormatError(f"results[{pub_index}]: '{name}' has {len(values)} values, not {size}")
 
 
-def estimator_values(result: Any) -> list[PubValues]:
-    """Values and standard deviations of every pub of an Estimator result."""
+def estimator_values(result: Any, pubs_param: Any = None) -> list[PubValues]:
+    """Values and standard deviations of every pub of an Estimator result, labelled with
+    their observables when the job's `pubs` parameter is given."""
     pubs: list[PubValues] = []
+    labels = pub_observable_labels(pubs_param)
     for pub_index, data in enumerate(_pub_data(result)):
         if "evs" not in data:
             raise ResultFormatError(f"results[{pub_index}] has no 'evs': not an Estimator result")
         shape, values = _shape_and_values(data["evs"])
         stds = _matching("stds", pub_index, _shape_and_values(data.get("stds", 0.0))[1], len(values))
         errors = data.get("ensemble_standard_error")
+        pub_labels = labels[pub_index] if pub_index < len(labels) else None
         pubs.append(PubValues(
             pub_index, shape, values, stds,
             None if errors is None else _matching(
                 "ensemble_standard_error", pub_index, _shape_and_values(errors)[1], len(values)),
+            pub_labels if pub_labels is not None and len(pub_labels) == len(values) else None,
         ))
     return pubs
 
@@ -196,11 +232,12 @@ def estimator_values(result: Any) -> list[PubValues]:
 def values_to_csv(pubs: Iterable[PubValues]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["pub", "index", "value", "std", "ensemble_standard_error"])
+    writer.writerow(["pub", "index", "observable", "value", "std", "ensemble_standard_error"])
     for pub in pubs:
         errors = pub.ensemble_standard_errors or (None,) * len(pub.values)
-        for index, value, std, error in zip(pub.indices(), pub.values, pub.stds, errors):
-            writer.writerow([pub.pub_index, " ".join(map(str, index)), repr(value), repr(std),
+        for position, (index, value, std, error) in enumerate(zip(pub.indices(), pub.values, pub.stds, errors)):
+            writer.writerow([pub.pub_index, " ".join(map(str, index)),
+                             pub.labels[position] if pub.labels else "", repr(value), repr(std),
                              "" if error is None else repr(error)])
     return buffer.getvalue()
 
@@ -211,6 +248,7 @@ def values_to_json(pubs: Iterable[PubValues]) -> str:
             {
                 "pub": pub.pub_index,
                 "shape": list(pub.shape),
+                "observables": None if pub.labels is None else list(pub.labels),
                 "values": list(pub.values),
                 "stds": list(pub.stds),
                 "ensemble_standard_errors": (

@@ -41,8 +41,9 @@ class CountsTable(DataTable[str | Text]):
 
     def show_values(self, values: list[PubValues]) -> None:
         self.clear(columns=True)
-        self.add_columns("Pub", "Index", "Value", "Std")
+        labelled = any(pub.labels for pub in values)
+        self.add_columns("Pub", "Observable" if labelled else "Index", "Value", "Std")
         for pub in values:
-            for index, value, std in zip(pub.indices(), pub.values, pub.stds):
-                self.add_row(str(pub.pub_index), str(index or "()"),
+            for position, (index, value, std) in enumerate(zip(pub.indices(), pub.values, pub.stds)):
+                self.add_row(str(pub.pub_index), pub.label(position, index),
                              Text(f"{value:+.5f}", justify="right"), Text(f"{std:.5f}", justify="right"))
