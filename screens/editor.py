@@ -54,6 +54,7 @@ class EditorScreen(AreaScreen):
         self.transpiled_source: str | None = None
         self.transpile_settings = circuits.TranspileSettings()
         self.last_request: SubmitRequest | None = None
+        self.max_shots: dict[str, int | None] = {}  # each backend's, from its configuration
         self.shown_job_id: str | None = None
         self.results_job_id: str | None = None  # the job whose results were fetched
         self.show_isa = False
@@ -207,6 +208,7 @@ class EditorScreen(AreaScreen):
         configuration, properties = await asyncio.gather(
             client.backend_configuration(backend), client.backend_properties(backend)
         )
+        self.max_shots[backend] = configuration.get("max_shots")
         return await asyncio.to_thread(
             circuits.transpile_qasm, source, backend, configuration, properties,
             settings.optimization_level, None, settings.layout_method, without_measurements,
@@ -270,6 +272,7 @@ class EditorScreen(AreaScreen):
                 num_parameters=transpiled.summary.num_parameters,
                 open_sessions=open_sessions,
                 last=self.last_request,
+                max_shots=self.max_shots.get(transpiled.backend),
             ),
             chosen,
         )

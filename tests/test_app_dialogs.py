@@ -9,6 +9,7 @@ from textual.app import App
 from textual.widgets import Select
 
 from screens.widgets.submit_modal import JOIN_PREFIX, SubmitModal
+from tests.conftest import ServiceInfo
 from tui.submission import SubmitRequest
 
 
@@ -119,3 +120,25 @@ async def test_a_theme_picked_is_remembered_in_place(tmp_path: Path, monkeypatch
         await pilot.pause()
     assert load_preferences().theme == "gruvbox"
     assert "[keys]" in config.read_text() and "# my qrt settings" in config.read_text()
+
+
+def test_shots_are_limited_by_the_backends_own_max_shots() -> None:
+    """The form allowed 10,000,000, the service refused over 2,000,000, the backend said
+    100000: the backend's max_shots is the limit, on both sides."""
+    from tui.submission import SubmitFormError, parse_shots
+
+    assert parse_shots("100,000", max_shots=100_000) == 100_000
+    with pytest.raises(SubmitFormError, match="100,000 .the backend's max_shots"):
+        parse_shots("200000", max_shots=100_000)
+
+
+def test_the_service_refuses_a_pub_over_the_backends_max_shots(service: ServiceInfo) -> None:
+    import httpx
+
+    from tests.test_server_engine import ghz_qasm, isa
+
+    body = {"program_id": "sampler", "backend": "ibm_brisbane",
+            "params": {"pubs": [[isa(ghz_qasm(2, False)), None, 200_000]], "version": 2}}
+    response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body)
+    assert response.status_code == 400
+    assert "max_shots 100000" in response.json()["errors"][0]["message"]

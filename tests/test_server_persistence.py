@@ -20,7 +20,7 @@ def test_kill_9_with_jobs_queued_and_running_loses_nothing(tmp_path: Path, bell_
     try:
         headers = first.headers()
         body = {"program_id": "sampler", "backend": "ibm_brisbane",
-                "params": {"pubs": [[bell_isa_qasm, None, 300_000]], "version": 2}}
+                "params": {"pubs": [[bell_isa_qasm, None, 100_000]] * 3, "version": 2}}
         job_ids = [httpx.post(f"{first.url}/api/v1/jobs", headers=headers, json=body, timeout=60).json()["id"]
                    for _ in range(3)]
         first.set_faults("")  # release the queue, then kill as soon as a job runs
@@ -44,7 +44,7 @@ def test_kill_9_with_jobs_queued_and_running_loses_nothing(tmp_path: Path, bell_
             job = wait_final(second, headers, job_id, timeout=120)
             assert job["state"]["status"] == "Completed", job
             result = httpx.get(f"{second.url}/api/v1/jobs/{job_id}/results", headers=headers).json()
-            samples = result["results"][0]["data"]["c"]["samples"]
+            samples = [s for pub in result["results"] for s in pub["data"]["c"]["samples"]]
             assert len(samples) == 300_000
             counts = Counter(samples)
             assert counts["0x0"] + counts["0x3"] > 0.9 * 300_000

@@ -41,13 +41,17 @@ class SubmitFormError(ValueError):
     """A field of the submit dialog is wrong; the message names the field."""
 
 
-def parse_shots(text: str) -> int:
+def parse_shots(text: str, max_shots: int | None = None) -> int:
+    """The shots of one pub, within the backend's own `max_shots` when it is known (the
+    limit IBM applies, and the local service too)."""
     try:
         shots = int(text.strip().replace("_", "").replace(",", ""))
     except ValueError:
         raise SubmitFormError(f"Shots: '{text}' is not a whole number.") from None
-    if not 1 <= shots <= MAX_SHOTS:
-        raise SubmitFormError(f"Shots: must be between 1 and {MAX_SHOTS:,}.")
+    limit = max_shots or MAX_SHOTS
+    if not 1 <= shots <= limit:
+        whose = " (the backend's max_shots)" if max_shots else ""
+        raise SubmitFormError(f"Shots: must be between 1 and {limit:,}{whose}.")
     return shots
 
 

@@ -35,8 +35,10 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
         num_parameters: int,
         open_sessions: list[tuple[str, str]],
         last: SubmitRequest | None = None,
+        max_shots: int | None = None,
     ) -> None:
         super().__init__()
+        self.max_shots = max_shots
         self.backend = backend
         self.num_qubits = num_qubits
         self.num_parameters = num_parameters
@@ -61,7 +63,8 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
                              allow_blank=False, id="submit-primitive")
             with Horizontal(classes="field sampler-only"):
                 yield Label("Shots")
-                yield Input(compact=True, value=str(last.shots), id="submit-shots")
+                yield Input(compact=True, value=str(last.shots), id="submit-shots",
+                            placeholder=f"at most {self.max_shots:,}" if self.max_shots else "")
             with Horizontal(classes="field estimator-only"):
                 yield Label("Observables")
                 yield Input(compact=True, value=", ".join(last.observables) or "Z" * self.num_qubits,
@@ -113,7 +116,7 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
         estimator = primitive == "estimator"
         return SubmitRequest(
             primitive="estimator" if estimator else "sampler",
-            shots=self.last.shots if estimator else parse_shots(text("#submit-shots")),
+            shots=self.last.shots if estimator else parse_shots(text("#submit-shots"), self.max_shots),
             precision=parse_precision(text("#submit-precision")) if estimator else None,
             parameter_values=parse_parameter_values(text("#submit-parameters"), self.num_parameters),
             observables=parse_observables(text("#submit-observables"), self.num_qubits) if estimator else (),

@@ -143,6 +143,11 @@ def _parameter_values(circuit: QuantumCircuit, values: Any, where: str) -> Any:
 
 def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[SamplerPub]:
     pubs: list[SamplerPub] = []
+    max_shots = device.configuration.get("max_shots")
+    options = params.get("options") or {}
+    default = params.get("shots") or options.get("default_shots")
+    if isinstance(max_shots, int) and isinstance(default, int) and default > max_shots:
+        raise PubError(f"shots: {default} shots is more than {device.name} takes per pub (max_shots {max_shots})")
     for index, raw in enumerate(_raw_pubs(params)):
         where = f"pubs[{index}]"
         items = raw if isinstance(raw, list) else [raw]
@@ -155,6 +160,10 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
         shots = items[2] if len(items) > 2 else None
         if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
             raise PubError(f"{where}: shots must be a positive integer")
+        if isinstance(max_shots, int) and shots is not None and shots > max_shots:
+            # IBM's limit: the backend's own max_shots, per pub.
+            raise PubError(f"{where}: {shots} shots is more than {device.name} takes per pub "
+                           f"(max_shots {max_shots}); split it into pubs of at most {max_shots}")
         pubs.append(SamplerPub(circuit, values, shots))
     return pubs
 
