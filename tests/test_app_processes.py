@@ -94,6 +94,8 @@ async def test_the_app_restarts_its_embedded_service_when_it_dies(
         url = service.url
         first.kill()
         await wait_for(pilot, lambda: service.restarts == 1, "the service started again")
+        await wait_for(pilot, lambda: "started again" in " ".join(str(n.message) for n in app._notifications),
+                       "the one notice of the restart")
         assert service.process is not first and service.process.returncode is None
         assert service.url == url
         # The same client goes on: a job submitted now shows in the monitor by itself.
@@ -101,5 +103,5 @@ async def test_the_app_restarts_its_embedded_service_when_it_dies(
         before = app.jobs_snapshot
         await wait_for(pilot, lambda: app.jobs_snapshot is not before and app.jobs_stale_since is None,
                        "a fresh poll after the restart")
-        assert "started again" in " ".join(str(n.message) for n in app._notifications)
+
     assert service.process.returncode is not None

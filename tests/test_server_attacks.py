@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -299,3 +300,70 @@ def test_invalid_http_gets_a_4xx_with_a_body(service: ServiceInfo, label: str, r
             answer += chunk
     assert answer.startswith((b"HTTP/1.1 400", b"HTTP/1.1 401", b"HTTP/1.1 413")), (label, answer[:120])
     assert b'"errors"' in answer or b'"errorCode"' in answer, (label, answer[:300])
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/api/v1/jobs", {"offset": str(2**64)}),
+    ("/api/v1/jobs", [("tags", f"t{i}") for i in range(1000)]),
+])
+def test_hostile_listing_queries_get_a_400_not_a_500(service: ServiceInfo, path: str, params: object) -> None:
+    response = httpx.get(f"{service.url}{path}", headers=service.headers(), params=params)  # type: ignore[arg-type]
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == {"errors", "trace"}
+
+
+@pytest.mark.parametrize("inner", ["[" * 100_000 + "]" * 100_000, "[" + "1," * 3_000_000 + "1]"])
+def test_a_session_body_string_of_hostile_json_gets_a_400(service: ServiceInfo, inner: str) -> None:
+    access = httpx.post(f"{service.url}/api/users/loginWithToken", json={"apiToken": service.api_key}).json()["id"]
+    response = httpx.post(f"{service.url}/runtime/sessions", headers={"x-access-token": access}, json=inner,
+                          timeout=60)
+    assert response.status_code == 400, response.text[:300]
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"simulator": "x"}, "options.simulator"),
+    ({"simulator": {"seed_simulator": "abc"}}, "options.simulator.seed_simulator"),
+    ({"twirling": 3}, "options.twirling"),
+])
+def test_bad_options_are_refused_at_submission_naming_the_field(
+    service: ServiceInfo, bell_isa_qasm: str, options: dict[str, object], field: str
+) -> None:
+    """They were accepted, then failed in the worker with a raw Python error."""
+    body = {"program_id": "sampler", "backend": "ibm_brisbane",
+            "params": {"pubs": [[bell_isa_qasm, None, 10]], "version": 2, "options": options}}
+    response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body)
+    assert response.status_code == 400 and field in error_message(response), response.text
+
+
+def test_small_transpile_tasks_do_not_wait_behind_big_ones(tmp_path: Path) -> None:
+    """A Bell task once waited 144 s behind one optimization-level-3 task."""
+    from tui.circuits import BELL_QASM, random_qasm
+
+    service = start_service(tmp_path, secrets.token_urlsafe(16))  # stopped at the end, big task and all
+    drain_output(service)
+    try:
+        _small_before_big(service, BELL_QASM, random_qasm)
+    finally:
+        stop_service(service)
+
+
+def _small_before_big(service: ServiceInfo, bell: str, random_qasm: Any) -> None:
+
+    def task(qasm: str | list[str], level: int) -> str:
+        response = httpx.post(f"{service.url}/transpile", params={"backend": "ibm_brisbane", "optimization_level": level},
+                              headers={"Authorization": f"Bearer {service.api_key}"},
+                              json={"qasm_circuits": qasm}, timeout=60)
+        assert response.status_code == 200, response.text
+        return str(response.json()["task_id"])
+
+    def state(task_id: str) -> str:
+        return str(httpx.get(f"{service.url}/transpile/{task_id}",
+                             headers={"Authorization": f"Bearer {service.api_key}"}).json()["state"])
+
+    big = task([random_qasm(30, 40, seed=seed) for seed in range(6)], 3)
+    small = task(bell, 1)
+    deadline = time.monotonic() + 120
+    while state(small) not in {"SUCCESS", "FAILURE"} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert state(small) == "SUCCESS"
+    assert state(big) in {"PENDING", "STARTED"}, "the big task was not big enough to show it"

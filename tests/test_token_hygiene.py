@@ -33,7 +33,7 @@ async def main():
     accounts.save_profile("cloud", "ibm_quantum_platform", instance=instance, url=url, iam_url=url)
     stored = await accounts.save_token("cloud", Secret(os.environ.pop("QRT_TEST_API_KEY")))
     print("stored:", stored.location, stored.message)
-    connection = await connect_profile(accounts.settings.profile(None), accounts.tokens)
+    connection = await connect_profile(accounts.settings.profile("cloud"), accounts.tokens)
     client = connection.client
     await client.backends()
     job_id = await client.submit_sampler_job("ibm_brisbane", [[qasm, None, 20]])

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from tui.server import sessions
 from tui.server.access_tokens import AccessTokens, LegacyCredentials
-from tui.server.backends import Catalogue
+from tui.server.backends import Catalogue, user_cache_dir
 from tui.server.cloud import cloud_router
 from tui.server.context import ServiceContext, ServiceSettings
 from tui.server.errors import ApiProblem, install_error_handlers
@@ -34,7 +34,7 @@ def create_app(
 ) -> FastAPI:
     faults = FaultInjector(settings.faults) if settings.faults is not None else None
     store = Store(settings.data_dir / DATABASE_NAME, is_full=faults.store_full if faults else None)
-    catalogue = Catalogue(cache_dir=settings.data_dir)
+    catalogue = Catalogue(cache_dir=user_cache_dir())
     context = ServiceContext(
         settings=settings,
         store=store,

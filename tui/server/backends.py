@@ -128,13 +128,22 @@ def device_summary(static: dict[str, Any], queue_length: int, with_wait_time: bo
     return summary
 
 
+def user_cache_dir() -> Path:
+    """qrt's cache (platformdirs), shared by every data dir: the device catalogue is the
+    same for all of them."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("qrt", appauthor=False)
+
+
 class Catalogue:
     """Every device snapshot, by the name IBM serves it under (e.g. `ibm_brisbane`).
 
     The listing's summaries need every snapshot's configuration and calibration parsed
     (14 MB of JSON: 0.2-0.7 s, which the first `GET /backends` of a fresh service paid).
-    They never change for an installed qiskit-ibm-runtime, so they are kept in
-    `cache_dir` under that version, and built in the background at start when missing.
+    They never change for an installed qiskit-ibm-runtime, so they are kept in the user's
+    cache dir under that version (any data dir, any service reuses them), and built in
+    the background at start when missing.
     """
 
     def __init__(self, root: Path | None = None, cache_dir: Path | None = None) -> None:
@@ -171,6 +180,7 @@ class Catalogue:
         built = {name: devices[name].static_summary() for name in sorted(devices)}
         if cache is not None:
             try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
                 partial = cache.with_suffix(".partial")
                 partial.write_text(json.dumps(built))
                 partial.replace(cache)
