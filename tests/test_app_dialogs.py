@@ -142,3 +142,35 @@ def test_the_service_refuses_a_pub_over_the_backends_max_shots(service: ServiceI
     response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body)
     assert response.status_code == 400
     assert "max_shots 100000" in response.json()["errors"][0]["message"]
+
+
+async def test_at_80_columns_the_top_bar_shows_stale_and_the_profile() -> None:
+    """At 80 columns the bar was cut at "not IBM": STALE and "polling paused" never showed."""
+    from datetime import datetime, timezone
+
+    from textual.widgets import Static
+
+    from tests.test_app import FAST_POLLING, never_connects
+    from tui.app import QrtApp
+
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.connection_label = "lab-profile · http://127.0.0.1:8000 with a long tail of words"
+        app.jobs_stale_since = datetime.now(timezone.utc)
+        await pilot.pause()
+        bar = str(app.screen.query_one("#top-bar", Static).render())
+        assert "STALE since" in bar and "lab-profile" in bar, bar
+        app.jobs_stale_since = None
+        app.polling_paused = True
+        await pilot.pause()
+        assert "polling paused" in str(app.screen.query_one("#top-bar", Static).render())
+
+
+def test_local_simulator_is_said_only_of_services_on_this_machine() -> None:
+    from tui.api.auth import Secret
+    from tui.connection import connect_to_local_service
+
+    here = connect_to_local_service("http://127.0.0.1:8000", Secret("k"), "crn", profile_name="lab")
+    there = connect_to_local_service("http://10.0.0.7:8000", Secret("k"), "crn", profile_name="shared")
+    assert "LOCAL SIMULATOR" in here.description and "lab" in here.description
+    assert "LOCAL SIMULATOR" not in there.description and "shared" in there.description

@@ -18,6 +18,7 @@ from tui.local_defaults import LOCAL_INSTANCE
 from tui.local_service import LocalService
 
 IAM_URL = "https://iam.cloud.ibm.com"
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 STAGING_IAM_URL = "https://iam.test.cloud.ibm.com"
 CLOUD_TRANSPILER_URL = "https://cloud-transpiler.quantum.ibm.com"
 
@@ -36,9 +37,23 @@ class Connection:
     local_service: LocalService | None = None
 
     @property
+    def simulates_locally(self) -> bool:
+        """The embedded service, or a `qrt serve` on this machine's loopback: results come
+        from a simulator here, not from IBM hardware. A local-channel profile pointing
+        elsewhere is somebody's service, and is not labelled as this machine's."""
+        from urllib.parse import urlsplit
+
+        return self.is_local and (urlsplit(self.service_url).hostname or "") in LOOPBACK_NAMES
+
+    @property
     def description(self) -> str:
+        """The top bar's words: the profile, and what answers it."""
+        if self.local_service is not None:
+            return "embedded · LOCAL SIMULATOR, not IBM hardware"
+        if self.simulates_locally:
+            return f"{self.profile_name} · LOCAL SIMULATOR, not IBM hardware"
         if self.is_local:
-            return "LOCAL SIMULATOR · not IBM hardware"
+            return f"{self.profile_name} · qrt serve at {self.service_url}"
         return f"{self.profile_name} · {self.service_url}"
 
     async def close(self) -> None:
