@@ -116,7 +116,11 @@ class EditorScreen(AreaScreen):
             editor = self.query_one(QasmEditor)
             editor.border_subtitle = f"error on line {message.problem.line}" if message.problem.line else "error"
         elif message.summary is not None:
-            self._set_status(f"✓ {message.summary.describe()}", "ok")
+            warning = message.summary.warning
+            if warning:
+                self._set_status(f"⚠ {warning}", "warning")
+            else:
+                self._set_status(f"✓ {message.summary.describe()}", "ok")
             self.query_one(QasmEditor).border_subtitle = ""
 
     def on_circuit_drawn(self, message: CircuitDrawn) -> None:
@@ -273,6 +277,7 @@ class EditorScreen(AreaScreen):
                 open_sessions=open_sessions,
                 last=self.last_request,
                 max_shots=self.max_shots.get(transpiled.backend),
+                parameter_names=transpiled.summary.parameter_names,
             ),
             chosen,
         )

@@ -174,3 +174,19 @@ def test_local_simulator_is_said_only_of_services_on_this_machine() -> None:
     there = connect_to_local_service("http://10.0.0.7:8000", Secret("k"), "crn", profile_name="shared")
     assert "LOCAL SIMULATOR" in here.description and "lab" in here.description
     assert "LOCAL SIMULATOR" not in there.description and "shared" in there.description
+
+
+def test_parameter_values_bind_in_the_shown_order_or_by_name() -> None:
+    """`[3.14159, 0]` for `input float theta; input float phi;` went to phi, unannounced."""
+    from tui.submission import SubmitFormError, parse_parameter_values
+
+    names = ("phi", "theta")  # the order the primitive binds, which the dialog now shows
+    assert parse_parameter_values("theta=3.14159, phi=0", 2, names) == [[0.0, 3.14159]]
+    assert parse_parameter_values("0.1, 0.2", 2, names) == [0.1, 0.2]
+    assert parse_parameter_values("[[0.1, 0.2], [0.3, 0.4]]", 2, names) == [[0.1, 0.2], [0.3, 0.4]]
+    with pytest.raises(SubmitFormError, match="no value for theta"):
+        parse_parameter_values("phi=1", 2, names)
+    with pytest.raises(SubmitFormError, match="no parameter 'gamma'"):
+        parse_parameter_values("gamma=1, phi=2, theta=3", 2, names)
+    with pytest.raises(SubmitFormError, match="in the order phi, theta"):
+        parse_parameter_values("0.1", 2, names)

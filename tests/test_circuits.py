@@ -40,3 +40,24 @@ def test_transpiled_bell_uses_only_the_backend_basis(service, bell_isa_qasm: str
     summary = circuits.check_qasm(bell_isa_qasm)
     assert set(dict(summary.operations)) <= {"ecr", "rz", "sx", "x", "measure", "barrier"}
     assert dict(summary.operations)["ecr"] == 1
+
+
+def test_a_loose_classical_bit_is_warned_about_with_how_to_keep_it() -> None:
+    """`bit m; m = measure q[0];` got no result (Sampler results are per register)."""
+    from tui.circuits import check_qasm
+
+    loose = check_qasm('OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit m; bit[2] c; '
+                       "h q[0]; m = measure q[0]; c = measure q;")
+    assert loose.loose_bits == ("m",) and loose.warning is not None
+    assert "bit[1] m;" in loose.warning
+    kept = check_qasm('OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[1] m; bit[2] c; '
+                      "h q[0]; m[0] = measure q[0]; c = measure q;")
+    assert kept.loose_bits == () and kept.warning is None
+
+
+def test_parameter_names_come_in_the_order_values_are_bound() -> None:
+    from tui.circuits import check_qasm
+
+    summary = check_qasm('OPENQASM 3.0; include "stdgates.inc"; input float theta; input float phi; '
+                         "qubit[1] q; bit[1] c; rx(theta) q[0]; rz(phi) q[0]; c = measure q;")
+    assert summary.parameter_names == ("phi", "theta")  # qiskit binds by sorted name

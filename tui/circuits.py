@@ -10,7 +10,7 @@ import contextlib
 import functools
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.qiskit_loader import ensure_qiskit_loaded
@@ -64,11 +64,22 @@ class CircuitSummary:
     depth: int
     operations: tuple[tuple[str, int], ...]
     num_parameters: int = 0
+    parameter_names: tuple[str, ...] = ()  # in the order the primitives bind values
+    loose_bits: tuple[str, ...] = ()  # classical bits in no register: a Sampler drops them
 
     def describe(self) -> str:
         ops = ", ".join(f"{name} x{count}" for name, count in self.operations)
         params = f", {self.num_parameters} parameters" if self.num_parameters else ""
         return f"{self.num_qubits} qubits, {self.num_clbits} bits{params}, depth {self.depth}: {ops}"
+
+    @property
+    def warning(self) -> str | None:
+        """What the program says that the results will not: a loose bit, for now."""
+        if not self.loose_bits:
+            return None
+        names = ", ".join(self.loose_bits)
+        return (f"bit {names} is in no register, and Sampler results come per register, so its "
+                f"value is dropped; declare it as a register (bit[1] {self.loose_bits[0]};) to keep it")
 
 
 TranspileWhere = Literal["local", "service"]
@@ -217,11 +228,27 @@ def summarize(circuit: QuantumCircuit) -> CircuitSummary:
         depth=circuit.depth(),
         operations=tuple((str(name), int(n)) for name, n in counts.items()),
         num_parameters=circuit.num_parameters,
+        parameter_names=tuple(parameter.name for parameter in circuit.parameters),
+        loose_bits=_loose_bit_names(circuit),
     )
 
 
+def _loose_bit_names(circuit: QuantumCircuit) -> tuple[str, ...]:
+    """Loose classical bits (`bit m;`) by position; check_qasm names them from the source."""
+    return tuple(f"#{circuit.find_bit(bit).index}" for bit in circuit.clbits
+                 if not circuit.find_bit(bit).registers)
+
+
+_LOOSE_BIT_DECLARATION = re.compile(r"\bbit\s+([A-Za-z_]\w*)\s*(?:=[^;]*)?;")
+
+
 def check_qasm(text: str) -> CircuitSummary:
-    return summarize(parse_qasm(text))
+    summary = summarize(parse_qasm(text))
+    if summary.loose_bits:  # the importer keeps no name for them; the program has one
+        named = tuple(_LOOSE_BIT_DECLARATION.findall(text))
+        if len(named) == len(summary.loose_bits):
+            summary = replace(summary, loose_bits=named)
+    return summary
 
 
 _targets: dict[tuple[str, bool], Target] = {}

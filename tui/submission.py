@@ -67,23 +67,49 @@ def parse_precision(text: str) -> float | None:
     return precision
 
 
-def parse_parameter_values(text: str, num_parameters: int) -> Any:
-    """Empty, a JSON list of numbers (one binding), or a list of such lists (a sweep)."""
+def parse_parameter_values(text: str, num_parameters: int, names: tuple[str, ...] = ()) -> Any:
+    """Empty; numbers in the order of `names` (the order the primitive binds them, which
+    the dialog shows), with or without brackets: `0.1, 0.2`; by name: `theta=0.1, phi=0.2`;
+    or a JSON list of such lists (a sweep)."""
     if not text.strip():
         if num_parameters:
-            raise SubmitFormError(f"Parameters: the circuit has {num_parameters}; give their values, e.g. [0.1, 0.2].")
+            which = f" ({', '.join(names)})" if names else ""
+            raise SubmitFormError(f"Parameters: the circuit has {num_parameters}{which}; give their values, e.g. 0.1, 0.2.")
         return None
+    if "=" in text:
+        return [_by_name(text, names)]
+    stripped = text.strip()
+    if not stripped.startswith("["):
+        stripped = f"[{stripped}]"  # 0.1, 0.2 is one binding
     try:
-        values = json.loads(text)
+        values = json.loads(stripped)
     except json.JSONDecodeError as exc:
-        raise SubmitFormError(f"Parameters: not a JSON list ({exc.msg} at column {exc.colno}).") from None
+        raise SubmitFormError(f"Parameters: not a list of numbers ({exc.msg} at column {exc.colno}).") from None
     rows = values if values and isinstance(values, list) and isinstance(values[0], list) else [values]
     for row in rows:
-        if not isinstance(row, list) or not all(isinstance(v, (int, float)) for v in row):
-            raise SubmitFormError("Parameters: use numbers in a list, [0.1, 0.2], or a list of lists for a sweep.")
+        if not isinstance(row, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+            raise SubmitFormError("Parameters: use numbers, 0.1, 0.2, or a list of lists for a sweep.")
         if len(row) != num_parameters:
-            raise SubmitFormError(f"Parameters: each binding needs {num_parameters} values, got {len(row)}.")
+            order = f" in the order {', '.join(names)}" if names else ""
+            raise SubmitFormError(f"Parameters: each binding needs {num_parameters} values{order}, got {len(row)}.")
     return values
+
+
+def _by_name(text: str, names: tuple[str, ...]) -> list[float]:
+    given: dict[str, float] = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if names and name not in names:
+            raise SubmitFormError(f"Parameters: the circuit has no parameter '{name}' (it has {', '.join(names)}).")
+        try:
+            given[name] = float(value)
+        except ValueError:
+            raise SubmitFormError(f"Parameters: '{value.strip()}' for {name} is not a number.") from None
+    missing = [name for name in names if name not in given]
+    if missing:
+        raise SubmitFormError(f"Parameters: no value for {', '.join(missing)}.")
+    return [given[name] for name in names]
 
 
 def parse_observables(text: str, num_qubits: int) -> tuple[str, ...]:

@@ -36,14 +36,26 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
         open_sessions: list[tuple[str, str]],
         last: SubmitRequest | None = None,
         max_shots: int | None = None,
+        parameter_names: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.max_shots = max_shots
+        self.parameter_names = parameter_names
         self.backend = backend
         self.num_qubits = num_qubits
         self.num_parameters = num_parameters
         self.open_sessions = open_sessions  # (id, mode) on this backend, accepting jobs
         self.last = last or SubmitRequest()
+
+    def _parameters_hint(self) -> str:
+        """The names in the order values are bound, so `0.1, 0.2` means what it says."""
+        if not self.num_parameters:
+            return "none"
+        if self.parameter_names:
+            names = ", ".join(self.parameter_names)
+            example = ", ".join(f"{name}=0.1" for name in self.parameter_names[:2])
+            return f"{names}: values in this order, or {example}"
+        return f"{self.num_parameters} values, e.g. 0.1, 0.2"
 
     def _last_run(self, modes: list[tuple[str, str]]) -> str:
         """How the last job ran, if it can run that way again: a session that has closed
@@ -75,7 +87,7 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
                             placeholder="default 0.015", id="submit-precision")
             with Horizontal(classes="field"):
                 yield Label("Parameters")
-                yield Input(compact=True, value="", placeholder="none" if not self.num_parameters else f"{self.num_parameters} values, e.g. [0.1, …]",
+                yield Input(compact=True, value="", placeholder=self._parameters_hint(),
                             id="submit-parameters", disabled=not self.num_parameters)
             with Horizontal(classes="field"):
                 yield Label("Run")
@@ -118,7 +130,8 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
             primitive="estimator" if estimator else "sampler",
             shots=self.last.shots if estimator else parse_shots(text("#submit-shots"), self.max_shots),
             precision=parse_precision(text("#submit-precision")) if estimator else None,
-            parameter_values=parse_parameter_values(text("#submit-parameters"), self.num_parameters),
+            parameter_values=parse_parameter_values(text("#submit-parameters"), self.num_parameters,
+                                                    self.parameter_names),
             observables=parse_observables(text("#submit-observables"), self.num_qubits) if estimator else (),
             twirling=self.query_one("#submit-twirling", Checkbox).value,
             dynamical_decoupling=self.query_one("#submit-dd", Checkbox).value,
