@@ -63,6 +63,10 @@ def test_sampler_job_with_results(brisbane: Any, isa_bell: Any) -> None:
     result = job.result(timeout=120)
     assert_bell(result[0].data.c.get_counts(), 600)
     assert job.status() == "DONE"
+    # IBM's docs read the spans from the metadata (it raised KeyError here once).
+    spans = result.metadata["execution"]["execution_spans"]
+    assert len(spans) == 1 and spans.start <= spans.stop
+    assert spans[0].size == 600 and spans[0].pub_idxs == [0]
 
 
 def test_session_and_batch(runtime_service: Any, brisbane: Any, isa_bell: Any) -> None:

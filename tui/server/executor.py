@@ -11,9 +11,11 @@ simulation approximated (`tui.server.methods`).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,18 +287,38 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
         for pub, physical in zip(pubs, physical_by_pub)
     ]
     started = time.perf_counter_ns()
+    ran_from = datetime.now(timezone.utc)
     simulator = noisy_simulator(cut.noise, plan, seed, exact=True, memory_mib=spec.memory_mib)
     pub_samples = run_sampler_pubs(simulator, compacted, shots, seed)
+    ran_to = datetime.now(timezone.utc)
     execution_ns = time.perf_counter_ns() - started
     applied = {"twirling": plan.describe([pub.shots or shots for pub in pubs])} if plan else {}
     metadata = _metadata(
         device, cut, seed, applied, unapplied_options("sampler", params, options), simulator
     )
     metadata["simulator"]["simulation"] = [pub.simulation for pub in pub_samples]
+    # One span for the whole run, every pub's shots in it: what IBM's result metadata shows.
+    # A span's shape is the pub's with its shots last (qiskit_ibm_runtime.execution_span).
+    slices = {index: ((*pub.shape, pub.shots), math.prod(pub.shape), pub.shots)
+              for index, pub in enumerate(pub_samples)}
+
+    def tagged_execution() -> dict[str, Any]:
+        from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
+
+        span = DoubleSliceSpan(ran_from, ran_to, {
+            index: (shape, slice(0, size), slice(0, pub_shots)) for index, (shape, size, pub_shots) in slices.items()
+        })
+        return {"execution_spans": ExecutionSpans([span])}
+
+    plain_execution = {"execution_spans": [{
+        "start": ran_from.isoformat(), "stop": ran_to.isoformat(),
+        "data_slices": {str(index): [list(shape), 0, size, 0, pub_shots]
+                        for index, (shape, size, pub_shots) in slices.items()},
+    }]}
     return _completed(
         spec,
-        lambda: primitive_result(pub_samples, {"version": 2}),
-        lambda: plain_sampler_json(pub_samples, metadata),
+        lambda: primitive_result(pub_samples, {"version": 2, "execution": tagged_execution()}),
+        lambda: plain_sampler_json(pub_samples, {**metadata, "execution": plain_execution}),
         metadata, execution_ns,
         f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
     )

@@ -22,12 +22,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tui.server.backends import Catalogue
 from tui.server.executor import JobOutcome, JobSpec, run_job, warm_up
 from tui.server.store import JobRecord, Store, utc_now
-from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
+from tui.server.workers import Worker, WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
 
 log = logging.getLogger("qrt.serve")
 FAILED_CODE = 1517
@@ -43,7 +42,7 @@ class RunningJob:
     job: JobRecord
     time_limit: float
     stop_reason: str | None = None
-    worker: Any = None  # tui.server.workers.Worker once it has one
+    worker: Worker | None = None  # once it has one
 
 
 class JobScheduler:
