@@ -94,6 +94,14 @@ def drain_output(info: ServiceInfo) -> None:
 
 
 @pytest.fixture
+def no_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No config file and a data dir of its own: the app starts its embedded service there."""
+    monkeypatch.setenv("QRT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QRT_CONFIG", str(tmp_path / "absent.toml"))
+    return tmp_path
+
+
+@pytest.fixture
 def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     """No OS keyring: tokens stay in memory, as on a machine without one."""
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")

@@ -302,11 +302,7 @@ async def test_below_80x24_a_notice_replaces_the_layout(service: ServiceInfo) ->
         assert not app.screen.query("#too-small")
 
 
-async def test_no_account_starts_the_embedded_service_and_stops_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("QRT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("QRT_CONFIG", str(tmp_path / "absent.toml"))
+async def test_no_account_starts_the_embedded_service_and_stops_it(no_account: Path) -> None:
     app = QrtApp(default_connection_factory())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(app.backends) > 0, "backends from the embedded service")
@@ -314,7 +310,7 @@ async def test_no_account_starts_the_embedded_service_and_stops_it(
         assert "LOCAL SIMULATOR" in rendered(app.screen.query_one("#top-bar", Static))
         process = app.connection.local_service.process
         assert process.returncode is None
-        assert (tmp_path / "serve" / "qrt-serve.sqlite3").exists()
+        assert (no_account / "serve" / "qrt-serve.sqlite3").exists()
     assert process.returncode is not None  # stopped with the app
 
 

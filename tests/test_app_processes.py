@@ -80,11 +80,7 @@ def test_ending_the_app_while_a_job_runs_leaves_no_process_behind(tmp_path: Path
         os.close(controller)
 
 
-async def test_the_app_restarts_its_embedded_service_when_it_dies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("QRT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("QRT_CONFIG", str(tmp_path / "absent.toml"))
+async def test_the_app_restarts_its_embedded_service_when_it_dies(no_account: Path) -> None:
     app = QrtApp(default_connection_factory())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.jobs_snapshot is not None, "the first jobs poll")

@@ -439,7 +439,7 @@ def keep_secrets_out_of_textual_log() -> None:
     put the key in the log a dozen times. Those entries are replaced by a placeholder for
     any password field; the rest of the log is as Textual writes it."""
     import textual
-    from textual import events
+    from textual import constants, events
     from textual._context import active_app
     from textual.widgets import Input
 
@@ -459,8 +459,16 @@ def keep_secrets_out_of_textual_log() -> None:
             return isinstance(focused, Input) and focused.password
         return False
 
+    def read_by_someone() -> bool:
+        """A log file, debug printing or a devtools console: else Textual writes nowhere,
+        and every dispatched message (the hot path) goes straight through."""
+        if constants.LOG_FILE or constants.DEBUG:
+            return True
+        app = active_app.get(None)
+        return app is not None and app._is_devtools_connected
+
     def call(self: textual.Logger, *args: object, **kwargs: object) -> None:
-        if any(holds_secret(arg) for arg in args):
+        if read_by_someone() and any(holds_secret(arg) for arg in args):
             args = tuple("<input to a password field, not logged>" if holds_secret(a) else a for a in args)
         write(self, *args, **kwargs)
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Channel = Literal["local", "ibm_quantum_platform", "legacy"]
 CHANNELS: tuple[Channel, ...] = ("local", "ibm_quantum_platform", "legacy")
@@ -111,37 +112,46 @@ def load_settings(path: Path | None = None) -> Settings:
     )
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write the profiles into the file in place, keeping everything else the user wrote
-    (other tables such as [ui] and [keys], comments, order), atomically: a crash mid-write
-    must not lose a profile, and a save must not lose a setting."""
+def _edit_in_place(path: Path, edit: Callable[[Any], None]) -> Path:
+    """Apply `edit` to the file's TOML document and write it back atomically, keeping
+    everything else the user wrote (other tables such as [ui] and [keys], comments, order):
+    a crash mid-write must not lose a profile, and a save must not lose a setting."""
     import tomlkit
 
-    path = path or config_path()
     document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
-    if settings.default_profile:
-        document["default_profile"] = settings.default_profile
-    elif "default_profile" in document:
-        del document["default_profile"]
-    secrets = document.setdefault("secrets", tomlkit.table())
-    secrets["plaintext_token_file"] = settings.plaintext_token_file
-    profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
-    for name in [name for name in profiles if name not in settings.profiles]:
-        del profiles[name]
-    for name, profile in settings.profiles.items():
-        entry = profiles.setdefault(name, tomlkit.table())
-        for key, value in asdict(profile).items():
-            if key == "name":
-                continue
-            if value is None:
-                entry.pop(key, None)
-            elif entry.get(key) != value:
-                entry[key] = value
+    edit(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(tomlkit.dumps(document))
     os.replace(partial, path)
     return path
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """The profiles, default and secrets setting, written into the file in place."""
+    import tomlkit
+
+    def edit(document: Any) -> None:
+        if settings.default_profile:
+            document["default_profile"] = settings.default_profile
+        elif "default_profile" in document:
+            del document["default_profile"]
+        secrets = document.setdefault("secrets", tomlkit.table())
+        secrets["plaintext_token_file"] = settings.plaintext_token_file
+        profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
+        for name in [name for name in profiles if name not in settings.profiles]:
+            del profiles[name]
+        for name, profile in settings.profiles.items():
+            entry = profiles.setdefault(name, tomlkit.table())
+            for key, value in asdict(profile).items():
+                if key == "name":
+                    continue
+                if value is None:
+                    entry.pop(key, None)
+                elif entry.get(key) != value:
+                    entry[key] = value
+
+    return _edit_in_place(path or config_path(), edit)
 
 
 def set_ui_preference(key: str, value: str, path: Path | None = None) -> Path:
@@ -149,11 +159,7 @@ def set_ui_preference(key: str, value: str, path: Path | None = None) -> Path:
     in the palette, say)."""
     import tomlkit
 
-    path = path or config_path()
-    document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
-    document.setdefault("ui", tomlkit.table())[key] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(tomlkit.dumps(document))
-    os.replace(partial, path)
-    return path
+    def edit(document: Any) -> None:
+        document.setdefault("ui", tomlkit.table())[key] = value
+
+    return _edit_in_place(path or config_path(), edit)

@@ -92,14 +92,13 @@ class JobsTable(DataTable[str | Text]):
     def reconcile(self, jobs: Sequence[Job]) -> None:
         """Update changed cells, add new rows, drop vanished ones; keep the cursor's job."""
         cursor_key = self.selected_job_id
-        wanted = {job.id for job in jobs}
+        wanted_order = [job.id for job in jobs]
+        wanted = set(wanted_order)
         now = self.clock()
-        order_changed = False
         with self.app.batch_update():
             for row_key in [key for key in self.rows if key.value not in wanted]:
                 self.remove_row(row_key)
                 self._shown.pop(str(row_key.value), None)
-                order_changed = True
             for job in jobs:
                 if job.id in self.rows and job.is_final and self._shown.get(job.id) == job:
                     continue  # a finished job that has not changed: nothing to compare
@@ -111,9 +110,7 @@ class JobsTable(DataTable[str | Text]):
                             self.update_cell(job.id, key, value)
                 else:
                     self.add_row(*cells.values(), key=job.id)
-                    order_changed = True
-            wanted_order = [job.id for job in jobs]
-            if order_changed or wanted_order != self._order:  # rows came or went, or a new sort
+            if wanted_order != self._order:  # rows came or went, or the jobs come in a new order
                 order = {job_id: index for index, job_id in enumerate(wanted_order)}
                 self.sort("id", key=lambda cell: order.get(str(getattr(cell, "plain", cell)), len(order)))
                 self._order = wanted_order

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from tui.server.auth_throttle import AuthThrottle, address_of
-from tui.server.iam import TokenIssuer
+from tui.server.auth_throttle import AuthThrottle
+from tui.server.iam import TokenIssuer, address_of
 from tui.server.store import Store, utc_now
 
 DEFAULT_TTL_SECONDS = 1209600  # two weeks: the ttl in recorded answers of IBM's classic login

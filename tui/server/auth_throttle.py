@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from tui.server.errors import ApiProblem
-from tui.server.iam import TokenClaims, TokenIssuer
+from tui.server.iam import TokenClaims, TokenIssuer, address_of
 
 FREE_FAILURES = 5
 FIRST_BACKOFF_SECONDS = 1.0
@@ -35,10 +35,6 @@ class _Failures:
     count: int
     blocked_until: float
     last: float
-
-
-def address_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def credential_prefix(credential: str) -> str:
@@ -83,20 +79,11 @@ class AuthThrottle:
 
     def bearer(self, request: Request, token: str, issuer: TokenIssuer) -> TokenClaims:
         """The claims of a bearer JWT, its failures throttled (401, then 429)."""
-        claims: list[TokenClaims] = []
-        problem: list[ApiProblem] = []
-
-        def verify() -> bool:
-            try:
-                claims.append(issuer.verify(token))
-            except ApiProblem as exc:
-                problem.append(exc)
-                return False
-            return True
-
-        if not self.check(address_of(request), token, verify):
-            raise problem[0]
-        return claims[0]
+        try:
+            return issuer.verify(token)
+        except ApiProblem as refused:
+            self.check(address_of(request), token, lambda: False)  # counted; 429 once throttled
+            raise refused from None
 
     def _forget_quiet(self, now: float) -> None:
         self._failures = {

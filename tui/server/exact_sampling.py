@@ -107,21 +107,20 @@ class DeviceSimulator(AerSimulator):
         An experiment Aer could not run fails the job with Aer's reason, never reads as
         empty memory (which the sampler once turned into all-zero shots).
         """
-        from tui.server.methods import plan_method, without_unseen_phases
+        from tui.server.methods import MethodPlan, plan_method
 
         experiments: list[Any] = [None] * len(circuits)
-        by_method: dict[str, list[int]] = {}
+        by_method: dict[str, list[tuple[int, MethodPlan]]] = {}
         for i, circuit in enumerate(circuits):
             plan = plan_method(circuit, self.memory_mib)
-            by_method.setdefault(plan.method, []).append(i)
+            by_method.setdefault(plan.method, []).append((i, plan))
             self.approximations.update(plan.approximations)
-        for method, indices in by_method.items():
+        for method, planned in by_method.items():
             run_options = dict(options, max_memory_mb=self.memory_mib)
             if method == "stabilizer":
                 run_options.update(method="stabilizer", noise_model=self._pauli_noise_model())
-            batch = [circuits[i] for i in indices]
-            if method == "stabilizer":
-                batch = [without_unseen_phases(circuit) for circuit in batch]
+            indices = [i for i, _ in planned]
+            batch = [plan.circuit for _, plan in planned]
             raw = super().run(batch, shots=shots, **run_options).result()
             for i, experiment in zip(indices, raw.results):
                 if not experiment.success:

@@ -186,13 +186,14 @@ def observable_qubits(observables: Any, physical: list[int]) -> set[int]:
     }
 
 
-def job_qubits(program: str, pubs: list[Any]) -> set[int]:
+def job_qubits(program: str, pubs: list[Any], physical_by_pub: list[list[int]] | None = None) -> set[int]:
     """The device qubits a job touches: what its compacted circuits are as wide as."""
     from tui.server.pubs import physical_qubits
 
+    if physical_by_pub is None:
+        physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
     touched: set[int] = set()
-    for pub in pubs:
-        physical = physical_qubits(pub.circuit)
+    for pub, physical in zip(pubs, physical_by_pub):
         touched |= touched_qubits(pub.circuit, physical)
         if program == "estimator":
             touched |= observable_qubits(pub.observables, physical)
@@ -273,9 +274,7 @@ def run_sampler(spec: JobSpec) -> JobOutcome:
 
     params = spec.params
     device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_sampler_pubs)
-    cut = cut_device(
-        device, set().union(*(touched_qubits(p.circuit, m) for p, m in zip(pubs, physical_by_pub)))
-    )
+    cut = cut_device(device, job_qubits("sampler", pubs, physical_by_pub))
     shots = default_shots(params)
     plan = twirling_plan("sampler", params)
     compacted = [
@@ -334,10 +333,7 @@ def run_estimator(spec: JobSpec) -> JobOutcome:
 
     params = spec.params
     device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_estimator_pubs)
-    touched: set[int] = set()
-    for pub, physical in zip(pubs, physical_by_pub):
-        touched |= touched_qubits(pub.circuit, physical) | observable_qubits(pub.observables, physical)
-    cut = cut_device(device, touched)
+    cut = cut_device(device, job_qubits("estimator", pubs, physical_by_pub))
     estimator, applied = noisy_estimator(
         cut.noise, len(cut.index), params, options,
         {"default_precision": default_precision(params), "seed_simulator": seed},

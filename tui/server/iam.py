@@ -31,6 +31,11 @@ TOKEN_LIFETIME_ENV = "QRT_SERVE_TOKEN_LIFETIME"  # for tests: tokens that expire
 _MAX_REMEMBERED_TOKENS = 1024
 
 
+def address_of(request: Request) -> str:
+    """The caller's address: with a credential's prefix, what failed logins are counted by."""
+    return request.client.host if request.client else "unknown"
+
+
 def token_lifetime() -> int:
     value = os.environ.get(TOKEN_LIFETIME_ENV, "")
     return int(value) if value.isdigit() and int(value) > 0 else TOKEN_LIFETIME_SECONDS
@@ -140,8 +145,7 @@ def iam_router(issuer: TokenIssuer, throttle: AuthThrottle) -> APIRouter:
         api_key = form.get("apikey", "")
         if not api_key:
             return _iam_error(400, "BXNIM0415E", "Provide an API key in the 'apikey' field.")
-        address = request.client.host if request.client else "unknown"
-        if not throttle.check(address, api_key, lambda: issuer.key_matches(api_key)):
+        if not throttle.check(address_of(request), api_key, lambda: issuer.key_matches(api_key)):
             return _iam_error(400, "BXNIM0415E", "Provided API key could not be found.")
         token, expires_at = issuer.issue()
         return JSONResponse(

@@ -22,11 +22,11 @@ from tui.server.backend_routes import device_or_404
 from tui.server.errors import ApiProblem
 from tui.server.instances import ensure_usage_left
 from tui.server.options import OptionError, check_options
+from tui.server.scheduler import DEFAULT_TIME_LIMIT_SECONDS
 from tui.server.sessions import open_session, session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 
 PROGRAMS = frozenset({"sampler", "estimator"})
-DEFAULT_COST = 600
 MAX_PAGE = 200
 MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
 MAX_TAGS = 8  # IBM's limits on a job's tags
@@ -169,7 +169,7 @@ def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord
         tags=new.tags,
         support_qiskit=bool(new.params.get("support_qiskit", False)),
         private=new.private,
-        cost=new.cost if new.cost is not None else DEFAULT_COST,
+        cost=new.cost if new.cost is not None else DEFAULT_TIME_LIMIT_SECONDS,
         caller=new.caller,
         logs=new.logs,
     )

@@ -43,7 +43,7 @@ class SimulationRefused(ValueError):
 @dataclass(frozen=True)
 class MethodPlan:
     method: str  # an Aer method name, or "automatic" (Aer's exact choice; it says which)
-    pauli_noise: bool = False  # the device noise is replaced by its Pauli twirl
+    circuit: QuantumCircuit  # what to run: the circuit, or its Clifford form for the stabilizer
     approximations: tuple[str, ...] = field(default=())
 
 
@@ -87,32 +87,10 @@ def without_unseen_phases(circuit: QuantumCircuit) -> QuantumCircuit:
     if any(item.operation.name in CONTROL_FLOW for item in circuit.data):
         return circuit
     data = list(circuit.data)
-    dropped: set[int] = set()
-    in_basis_state = {qubit: True for qubit in circuit.qubits}
-    for position, item in enumerate(data):
-        name = item.operation.name
-        if name in {"measure", "reset"}:
-            in_basis_state[item.qubits[0]] = True
-        elif name == "barrier":
-            continue
-        elif name in DIAGONAL_ONE_QUBIT and in_basis_state[item.qubits[0]]:
-            dropped.add(position)
-        else:
-            for qubit in item.qubits:
-                in_basis_state[qubit] = False
-    measured_next: dict[Any, bool] = {qubit: False for qubit in circuit.qubits}
-    for position in range(len(data) - 1, -1, -1):
-        item = data[position]
-        name = item.operation.name
-        if name == "measure":
-            measured_next[item.qubits[0]] = True
-        elif name == "barrier":
-            continue
-        elif name in DIAGONAL_ONE_QUBIT and measured_next[item.qubits[0]]:
-            dropped.add(position)
-        else:
-            for qubit in item.qubits:
-                measured_next[qubit] = False
+    # Forward: a basis state from the start, a reset or a measurement; backward: a
+    # measurement to come. A diagonal gate met while its qubit is in either is unseen.
+    dropped = _unseen_diagonals(enumerate(data), circuit, {"measure", "reset"})
+    dropped |= _unseen_diagonals(reversed(list(enumerate(data))), circuit, {"measure"}, settled=False)
     if not dropped:
         return circuit
     kept = circuit.copy_empty_like()
@@ -120,6 +98,28 @@ def without_unseen_phases(circuit: QuantumCircuit) -> QuantumCircuit:
         if position not in dropped:
             kept.append(item, copy=False)
     return kept
+
+
+def _unseen_diagonals(
+    items: Any, circuit: QuantumCircuit, settling: set[str], settled: bool = True
+) -> set[int]:
+    """Positions of diagonal gates on a qubit that is settled in a basis state, walking
+    `items` (position, instruction) in their order; `settling` operations settle a qubit,
+    any other non-barrier operation on it unsettles it. Qubits start `settled` or not."""
+    state = dict.fromkeys(circuit.qubits, settled)
+    unseen: set[int] = set()
+    for position, item in items:
+        name = item.operation.name
+        if name in settling:
+            state[item.qubits[0]] = True
+        elif name == "barrier":
+            continue
+        elif name in DIAGONAL_ONE_QUBIT and state[item.qubits[0]]:
+            unseen.add(position)
+        else:
+            for qubit in item.qubits:
+                state[qubit] = False
+    return unseen
 
 
 def _is_quarter_turn(value: object) -> bool:
@@ -142,14 +142,14 @@ def plan_method(circuit: QuantumCircuit, memory_mib: int | None) -> MethodPlan:
     limit = max_statevector_qubits(memory_mib)
     width = circuit.num_qubits
     if width <= limit:
-        return MethodPlan("automatic")
-    refuse_unless_clifford(circuit, width, memory_mib)
+        return MethodPlan("automatic", circuit)
+    clifford = clifford_form(circuit, width, memory_mib)
     from tui.server.noise import DELAYS_DROPPED_NOTE, PAULI_TWIRL_NOTE
 
     notes = [f"method: stabilizer ({width} qubits; a statevector fits {limit})", PAULI_TWIRL_NOTE]
     if any(item.operation.name == "delay" for item in circuit.data):
         notes.append(DELAYS_DROPPED_NOTE)
-    return MethodPlan("stabilizer", pauli_noise=True, approximations=tuple(notes))
+    return MethodPlan("stabilizer", clifford, approximations=tuple(notes))
 
 
 def check_simulable(circuits: list[QuantumCircuit], width: int, memory_mib: int | None) -> None:
@@ -157,13 +157,15 @@ def check_simulable(circuits: list[QuantumCircuit], width: int, memory_mib: int 
     if width <= max_statevector_qubits(memory_mib):
         return
     for circuit in circuits:
-        refuse_unless_clifford(circuit, width, memory_mib)
+        clifford_form(circuit, width, memory_mib)
 
 
-def refuse_unless_clifford(circuit: QuantumCircuit, width: int, memory_mib: int | None) -> None:
-    culprit = non_clifford_instruction(without_unseen_phases(circuit))
+def clifford_form(circuit: QuantumCircuit, width: int, memory_mib: int | None) -> QuantumCircuit:
+    """The circuit without its unseen phases, if that is Clifford; else SimulationRefused."""
+    stripped = without_unseen_phases(circuit)
+    culprit = non_clifford_instruction(stripped)
     if culprit is None:
-        return
+        return stripped
     memory = memory_mib or DEFAULT_MEMORY_MIB
     raise SimulationRefused(
         f"the circuit acts on {width} qubits and is not a Clifford circuit ({culprit}); "

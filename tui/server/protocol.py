@@ -22,7 +22,6 @@ import os
 from collections import OrderedDict
 from typing import Any
 
-import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -176,16 +175,5 @@ class DroppableH11Protocol(H11Protocol):
         self.transport.abort()
 
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps(error_body(400, f"{msg} Malformed HTTP request line or headers.")).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        for event in (
-            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-            h11.Data(data=body),
-            h11.EndOfMessage(),
-        ):
-            self.transport.write(self.conn.send(event))
+        self.transport.write(_raw_error(400, "Bad Request", f"{msg} Malformed HTTP request line or headers."))
         self.transport.close()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.server.backends import Catalogue
 from tui.server.store import Store, utc_now
-from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
+from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut, WorkerUnavailable
 
 if TYPE_CHECKING:
     from tui.server.transpiling import TranspileRequest
@@ -111,25 +111,17 @@ class TranspileTasks:
             raise TranspileFailure(f"backend {request.backend} not found")
         conf_file = str(device.conf_file) if device else None
         props_file = str(device.props_file) if device and device.props_file else None
-        pool = self._pools[lane]
-        worker = pool.acquire()
-        if worker is None:
-            raise TranspileFailure("the service is stopping")
         limit = TIME_LIMIT_SECONDS[lane]
         try:
-            result: list[dict[str, Any]] = worker.call(
+            result: list[dict[str, Any]] = self._pools[lane].call(
                 transpile_all, request, conf_file, props_file, timeout=limit
             )
+        except WorkerUnavailable:
+            raise TranspileFailure("the service is stopping") from None
         except WorkerTimedOut:
-            pool.discard(worker)
             raise TranspileFailure(f"the transpilation took longer than {limit:g} s and was stopped") from None
         except WorkerDied as died:
-            pool.discard(worker)
             raise TranspileFailure(f"the transpiler stopped while working: {died.how}") from None
-        except BaseException:
-            pool.release(worker)
-            raise
-        pool.release(worker)
         return result
 
     def submit(self, request: dict[str, Any], ai: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from tui.server.backends import DeviceSnapshot
 from tui.server.errors import ApiProblem
-from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
+from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut, WorkerUnavailable
 
 PARSE_SECONDS = 20.0
 PARSE_MEMORY_MIB = 1024
@@ -62,30 +62,25 @@ class SubmissionChecker:
     def check(self, program: str, params: dict[str, Any], device: DeviceSnapshot) -> None:
         """Raise ApiProblem (400, or 503 while no parser is free) unless the job can run."""
         assert self._pool is not None
-        worker = self._pool.acquire(WAIT_FOR_PARSER_SECONDS)
-        if worker is None:
-            raise ApiProblem(503, "The service is busy checking other submissions; try again shortly.")
         props_file = str(device.props_file) if device.props_file else None
         try:
-            problem = worker.call(
+            problem = self._pool.call(
                 problem_with, program, params, str(device.conf_file), props_file,
-                self._simulation_memory_mib, timeout=PARSE_SECONDS,
+                self._simulation_memory_mib, timeout=PARSE_SECONDS, wait_for_worker=WAIT_FOR_PARSER_SECONDS,
             )
+        except WorkerUnavailable:
+            raise ApiProblem(503, "The service is busy checking other submissions; try again shortly.") from None
         except WorkerTimedOut:
-            self._pool.discard(worker)
             raise ApiProblem(
                 400, f"params.pubs: the circuits took longer than {PARSE_SECONDS:g} s to parse and "
                 "check; submit smaller circuits or fewer of them"
             ) from None
         except WorkerDied:
-            self._pool.discard(worker)
             raise ApiProblem(
                 400, f"params.pubs: the circuits need more than {PARSE_MEMORY_MIB} MiB to parse; "
                 "submit smaller circuits or fewer of them"
             ) from None
         except Exception:
-            self._pool.discard(worker)
             raise ApiProblem(400, "params.pubs: the circuits could not be read") from None
-        self._pool.release(worker)
         if problem is not None:
             raise ApiProblem(400, problem)

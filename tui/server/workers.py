@@ -58,6 +58,10 @@ class WorkerTimedOut(Exception):
     pass
 
 
+class WorkerUnavailable(Exception):
+    """No worker became free in time, or the pool is stopping."""
+
+
 def die_with_parent(signal_number: int = signal.SIGKILL) -> None:
     """Ask the kernel for `signal_number` when the parent (the thread that forked us) ends.
 
@@ -305,6 +309,27 @@ class WorkerPool:
                 return worker
             self.discard(worker)  # died while idle
         return None
+
+    def call(
+        self, function: Callable[..., Any], *arguments: Any, timeout: float | None,
+        wait_for_worker: float | None = None,
+    ) -> Any:
+        """`function(*arguments)` on a worker of the pool, which goes back to the pool if
+        it answered (a value or the function's own exception) and is replaced if it died
+        or ran out of time (WorkerDied, WorkerTimedOut); WorkerUnavailable if none came."""
+        worker = self.acquire(wait_for_worker)
+        if worker is None:
+            raise WorkerUnavailable()
+        try:
+            value = worker.call(function, *arguments, timeout=timeout)
+        except (WorkerDied, WorkerTimedOut):
+            self.discard(worker)
+            raise
+        except BaseException:
+            self.release(worker)
+            raise
+        self.release(worker)
+        return value
 
     def release(self, worker: Worker, recycle: bool = False) -> None:
         """Back to the idle workers, or replaced by a fresh one if it holds too much memory."""
