@@ -55,6 +55,7 @@ class EditorScreen(AreaScreen):
         self.transpile_settings = circuits.TranspileSettings()
         self.last_request: SubmitRequest | None = None
         self.max_shots: dict[str, int | None] = {}  # each backend's, from its configuration
+        self._acted_on: str | None = None  # the text a transpile or submit last reported on
         self.shown_job_id: str | None = None
         self.results_job_id: str | None = None  # the job whose results were fetched
         self.show_isa = False
@@ -101,16 +102,17 @@ class EditorScreen(AreaScreen):
     def check_circuit(self, text: str) -> None:
         try:
             summary = circuits.check_qasm(text)
-            diagram = circuits.draw_qasm(text)
         except circuits.QasmError as exc:
             self.post_message(QasmChecked(text, None, exc.problem))
-        else:
-            self.post_message(QasmChecked(text, summary, None))
-            self.post_message(CircuitDrawn(text, diagram))
+            return
+        self.post_message(QasmChecked(text, summary, None))  # before the (slower) drawing
+        self.post_message(CircuitDrawn(text, circuits.draw_qasm(text)))
 
     def on_qasm_checked(self, message: QasmChecked) -> None:
         if message.text != self.source:
             return
+        if message.text == self._acted_on:
+            return  # a transpile or submit of this very text has said more than the check
         if message.problem is not None:
             self._set_status(f"✗ {message.problem}", "error")
             editor = self.query_one(QasmEditor)
@@ -160,6 +162,7 @@ class EditorScreen(AreaScreen):
         backend = self._backend_or_warn()
         if backend is not None:
             self._set_status(f"Transpiling for {backend}…")
+            self._acted_on = self.source
             self.transpile_circuit(self.source, backend, then_submit=False)
 
     def action_transpile_options(self) -> None:
@@ -258,6 +261,7 @@ class EditorScreen(AreaScreen):
             self.ask_how_to_submit(self.transpiled)
         else:
             self._set_status(f"Transpiling for {backend}, then submitting…")
+            self._acted_on = self.source
             self.transpile_circuit(self.source, backend, then_submit=True)
 
     def ask_how_to_submit(self, transpiled: circuits.TranspiledCircuit) -> None:
