@@ -87,7 +87,7 @@ def direct_aer_seconds(qasm: str, repeats: int, shots: int = BIG_SHOTS, pubs: in
     from qiskit_aer import AerSimulator
 
     from tui.server.backends import Catalogue
-    from tui.server.executor import compact, cut_device, touched_qubits
+    from tui.server.job_worker import compact, cut_device, touched_qubits
     from tui.server.pubs import load_circuit, physical_qubits
 
     device = Catalogue().get(BACKEND)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -124,3 +125,21 @@ def bell_isa_qasm(service: ServiceInfo) -> str:
     from tui.circuits import BELL_QASM, transpile_qasm
 
     return transpile_qasm(BELL_QASM, "ibm_brisbane", configuration, properties, seed=7).qasm
+
+
+@pytest.fixture(scope="session")
+def runtime_service(service: ServiceInfo) -> Iterator[Any]:
+    """The official qiskit-ibm-runtime client, unmodified, on the session's service."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("IAM_URL", service.url)
+    patch.setenv("QISKIT_FUNCTIONS_EXPERIMENTAL", "1")
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    yield QiskitRuntimeService(
+        channel="ibm_quantum_platform",
+        token=service.api_key,
+        instance=service.instance,
+        url=service.url,
+        url_resolver=lambda url, instance, private_endpoint=False, channel=None: f"{url}/api/v1",
+    )
+    patch.undo()

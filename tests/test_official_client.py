@@ -11,23 +11,6 @@ from tests.conftest import ServiceInfo
 
 
 @pytest.fixture(scope="module")
-def runtime_service(service: ServiceInfo) -> Iterator[Any]:
-    patch = pytest.MonkeyPatch()
-    patch.setenv("IAM_URL", service.url)
-    patch.setenv("QISKIT_FUNCTIONS_EXPERIMENTAL", "1")
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    yield QiskitRuntimeService(
-        channel="ibm_quantum_platform",
-        token=service.api_key,
-        instance=service.instance,
-        url=service.url,
-        url_resolver=lambda url, instance, private_endpoint=False, channel=None: f"{url}/api/v1",
-    )
-    patch.undo()
-
-
-@pytest.fixture(scope="module")
 def brisbane(runtime_service: Any) -> Any:
     return runtime_service.backend("ibm_brisbane")
 

@@ -232,7 +232,7 @@ def test_the_pauli_twirled_noise_of_the_stabilizer_method_matches_the_exact_nois
     from qiskit_aer import AerSimulator
 
     from tui.server.backends import Catalogue
-    from tui.server.executor import compact, cut_device, touched_qubits
+    from tui.server.job_worker import compact, cut_device, touched_qubits
     from tui.server.noise import pauli_approximation
     from tui.server.pubs import physical_qubits
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import statistics
 import threading
 from dataclasses import dataclass
@@ -32,16 +33,23 @@ class DeviceSnapshot:
     directory: Path
     conf_file: Path
     props_file: Path | None
+    alias: str | None = None  # a mock backend's name: the same device, served for dry runs
 
     @cached_property
     def configuration(self) -> dict[str, Any]:
-        return json.loads(self.conf_file.read_text())
+        configuration = json.loads(self.conf_file.read_text())
+        return {**configuration, "backend_name": self.alias} if self.alias else configuration
 
     @cached_property
     def properties(self) -> dict[str, Any] | None:
         if self.props_file is None:
             return None
-        return json.loads(self.props_file.read_text())
+        properties = json.loads(self.props_file.read_text())
+        return {**properties, "backend_name": self.alias} if self.alias else properties
+
+    @property
+    def is_mock(self) -> bool:
+        return self.alias is not None
 
     @property
     def name(self) -> str:
@@ -119,6 +127,13 @@ class DeviceSnapshot:
         return summary
 
 
+def mock_name(name: str) -> str:
+    """The mock backend IBM serves dry runs on for a device, as the official client names it
+    (`ibm_torino` -> `mock_torino`): the same device, whose jobs are validated and timed
+    but return random data of the right shapes."""
+    return re.sub(r"^[^_]+", "mock", name)
+
+
 def device_summary(static: dict[str, Any], queue_length: int, with_wait_time: bool) -> dict[str, Any]:
     summary = {**static, "queue_length": queue_length}
     if with_wait_time:
@@ -158,7 +173,7 @@ class Catalogue:
             return None
         from importlib.metadata import version
 
-        return self._cache_dir / f"catalogue-qiskit-ibm-runtime-{version('qiskit-ibm-runtime')}.json"
+        return self._cache_dir / f"catalogue-2-qiskit-ibm-runtime-{version('qiskit-ibm-runtime')}.json"
 
     def summaries(self) -> dict[str, dict[str, Any]]:
         """Each device's static summary, by name, sorted by name."""
@@ -208,6 +223,10 @@ class Catalogue:
             props = conf_file.with_name(conf_file.name.replace("conf_", "props_", 1))
             snapshot = DeviceSnapshot(conf_file.parent, conf_file, props if props.exists() else None)
             devices.setdefault(snapshot.name, snapshot)
+        for name, snapshot in list(devices.items()):
+            if name.startswith("ibm_"):
+                mock = mock_name(name)
+                devices.setdefault(mock, DeviceSnapshot(snapshot.directory, snapshot.conf_file, snapshot.props_file, mock))
         return devices
 
     def get(self, name: str) -> DeviceSnapshot | None:

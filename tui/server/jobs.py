@@ -21,12 +21,12 @@ from tui.server.context import ServiceContext
 from tui.server.backend_routes import device_or_404
 from tui.server.errors import ApiProblem
 from tui.server.instances import ensure_usage_left
-from tui.server.options import OptionError, check_options
+from tui.server.options import OptionError
+from tui.server.programs import ProgramInputError, program_named
 from tui.server.scheduler import DEFAULT_TIME_LIMIT_SECONDS
 from tui.server.sessions import open_session, session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
 
-PROGRAMS = frozenset({"sampler", "estimator"})
 MAX_PAGE = 200
 MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
 MAX_TAGS = 8  # IBM's limits on a job's tags
@@ -139,19 +139,23 @@ class NewJob:
 
 def submit_job(context: ServiceContext, instance: str, new: NewJob) -> JobRecord:
     """Check a submission as IBM does (400/404/409 before queueing), store it, wake the scheduler."""
-    if new.program_id not in PROGRAMS:
+    program = program_named(new.program_id)
+    if program is None:
         raise ApiProblem(404, f"Program {new.program_id} not found.")
     device = device_or_404(context, new.backend)
-    if new.params.get("version", 2) != 2:
-        raise ApiProblem(400, "params.version must be 2.")
+    if device.is_mock and not program.runs_dry:
+        raise ApiProblem(
+            400, f"backend: {device.name} is a mock backend for dry runs of the executor program; "
+            f"run {program.name} on a real backend"
+        )
+    try:
+        program.check_request(new.params)
+    except (ProgramInputError, OptionError) as exc:
+        raise ApiProblem(400, str(exc)) from None
     ensure_usage_left(context)
     if new.session_id:
         session_for_new_job(context, instance, new.session_id, device.name)
-    try:
-        check_options(new.program_id, new.params)
-    except OptionError as exc:
-        raise ApiProblem(400, str(exc)) from None
-    context.checker.check(new.program_id, new.params, device)
+    context.checker.check(program, new.params, device)
     job_id = new_id()
     session_id = new.session_id
     if new.start_session and not session_id:

@@ -7,6 +7,11 @@ qubits first, renumbered 0..n-1 in device order, and the model is built from the
 the very steps qiskit-ibm-runtime's fake backends use, so it equals the whole model cut
 down (a test checks this) at a cost that grows with the qubits used, not the device.
 
+Each gate's error is built once per worker (`_gate_errors`, by device, gate and device
+qubits) and only for the gates a circuit uses: the executor's device-wide circuits are cut
+into many small blocks (`tui.server.independent`), and rebuilding every calibrated gate's
+error for each block cost a second per eight `ibm_fez` qubits.
+
 `pauli_approximation` is for the stabilizer method, which takes Pauli noise only.
 """
 
@@ -44,8 +49,18 @@ def _configuration(conf_file: str) -> dict[str, Any]:
         return json.load(handle)  # type: ignore[no-any-return]
 
 
-def device_noise_model(conf_file: str, props_file: str | None, device_qubits: list[int]) -> NoiseModel:
-    """The noise of `device_qubits` (sorted), as qubits 0..n-1 of a compacted circuit."""
+_gate_errors: dict[tuple[str, str, tuple[int, ...]], QuantumError | None] = {}
+GATE_ERRORS_KEPT = 20_000
+
+
+def device_noise_model(
+    conf_file: str,
+    props_file: str | None,
+    device_qubits: list[int],
+    gate_names: frozenset[str] | None = None,
+) -> NoiseModel:
+    """The noise of `device_qubits` (sorted), as qubits 0..n-1 of a compacted circuit;
+    only of the gates in `gate_names` when given (a circuit's own instructions)."""
     from qiskit.circuit import Delay
     from qiskit_aer.noise import NoiseModel
     from qiskit_aer.noise.device.models import (
@@ -63,22 +78,30 @@ def device_noise_model(conf_file: str, props_file: str | None, device_qubits: li
         return noise_model
     full = _decoded_properties(props_file)
     index = {qubit: position for position, qubit in enumerate(device_qubits)}
-    cut = {
+    wanted = [
+        gate for gate in full["gates"]
+        if all(q in index for q in gate["qubits"]) and (gate_names is None or gate["gate"] in gate_names)
+    ]
+    missing = [gate for gate in wanted if (props_file, gate["gate"], tuple(gate["qubits"])) not in _gate_errors]
+    properties = BackendProperties.from_dict({
         **full,
         "qubits": [full["qubits"][qubit] for qubit in device_qubits],
-        "gates": [
-            {**gate, "qubits": [index[q] for q in gate["qubits"]]}
-            for gate in full["gates"]
-            if all(q in index for q in gate["qubits"])
-        ],
-    }
-    properties = BackendProperties.from_dict(cut)
-    for qubits, error in basic_device_readout_errors(properties):
-        noise_model.add_readout_error(error, qubits)
+        "gates": [{**gate, "qubits": [index[q] for q in gate["qubits"]]} for gate in missing],
+    })
+    if len(_gate_errors) > GATE_ERRORS_KEPT:
+        _gate_errors.clear()
+    for gate in missing:  # gates without an error (virtual rz) are remembered as None
+        _gate_errors[(props_file, gate["gate"], tuple(gate["qubits"]))] = None
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="qiskit_aer.noise.device.models")
         for name, qubits, error in basic_device_gate_errors(properties, temperature=0):
-            noise_model.add_quantum_error(error, name, qubits)
+            _gate_errors[(props_file, name, tuple(device_qubits[q] for q in qubits))] = error
+    for qubits, readout in basic_device_readout_errors(properties):
+        noise_model.add_readout_error(readout, qubits)
+    for gate in wanted:
+        error = _gate_errors.get((props_file, gate["gate"], tuple(gate["qubits"])))
+        if error is not None:
+            noise_model.add_quantum_error(error, gate["gate"], [index[q] for q in gate["qubits"]])
     try:
         populations = [
             _excited_population(freq=properties.frequency(q), temperature=0)

@@ -204,57 +204,9 @@ def parse_estimator_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list
     return pubs
 
 
-def parse_pubs(program: str, params: dict[str, Any], device: DeviceSnapshot) -> list[Any]:
-    pubs: list[Any] = (
-        parse_estimator_pubs(params, device) if program == "estimator"
-        else parse_sampler_pubs(params, device)
-    )
-    shots = job_shots(program, params, pubs)
+def check_shot_total(shots: int) -> None:
     if shots > MAX_SHOTS_PER_JOB:
         raise PubError(
             f"the job asks for {shots} shots in all (pubs x parameter sets x shots, twirling "
             f"included); the local service runs at most {MAX_SHOTS_PER_JOB} per job"
         )
-    return pubs
-
-
-def job_shots(program: str, params: dict[str, Any], pubs: list[Any]) -> int:
-    """How many shots the simulator would run for a job: the size that is checked.
-
-    Estimator shots are counted per observable-and-parameter set, before grouping
-    observables into measurement bases, so this is a lower bound there.
-    """
-    import math
-
-    from qiskit.primitives.containers.estimator_pub import EstimatorPub as QiskitEstimatorPub
-    from qiskit.primitives.containers.sampler_pub import SamplerPub as QiskitSamplerPub
-
-    from tui.server.options import (
-        calibration_shape,
-        default_precision,
-        default_shots,
-        twirling_plan,
-        wants_measure_mitigation,
-    )
-
-    options = params.get("options") or {}
-    plan = twirling_plan(program, params)
-    total = 0
-    for index, pub in enumerate(pubs):
-        try:
-            if program == "estimator":
-                precision = max(pub.precision or default_precision(params), 1e-9)
-                shots = math.ceil(1 / precision**2)
-                shape = QiskitEstimatorPub.coerce(
-                    (pub.circuit, pub.observables, pub.parameter_values)
-                ).shape
-            else:
-                shots = pub.shots or default_shots(params)
-                shape = QiskitSamplerPub.coerce((pub.circuit, pub.parameter_values)).shape
-        except Exception as exc:  # noqa: BLE001 - qiskit raises several types for bad shapes
-            raise PubError(f"pubs[{index}]: {exc}") from None
-        total += (plan.total_shots(shots) if plan else shots) * math.prod(shape)
-    if program == "estimator" and wants_measure_mitigation(params, options):
-        randomizations, each = calibration_shape(options)
-        total += randomizations * each
-    return total

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui.server.backends import Catalogue
-from tui.server.executor import JobOutcome, JobSpec, run_job, warm_up
+from tui.server.job_worker import JobOutcome, JobSpec, run_job, warm_up
 from tui.server.store import JobRecord, Store, utc_now
 from tui.server.workers import Worker, WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
 
@@ -160,6 +160,8 @@ class JobScheduler:
             props_file=str(device.props_file) if device.props_file else None,
             support_qiskit=job.support_qiskit,
             memory_mib=self._limits.memory_mib,
+            dry_run=device.is_mock,
+            backend_name=device.name,
         )
         running = RunningJob(job, self._time_limit(job))
         with self._wakeup:

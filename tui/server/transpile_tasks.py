@@ -67,7 +67,7 @@ class TranspileTasks:
         self._pools: dict[str, WorkerPool] = {}
 
     def start(self) -> None:
-        from tui.server.executor import warm_up
+        from tui.server.job_worker import warm_up
 
         self._pools = {
             lane: WorkerPool(

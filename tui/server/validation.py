@@ -13,6 +13,7 @@ from typing import Any
 
 from tui.server.backends import DeviceSnapshot
 from tui.server.errors import ApiProblem
+from tui.server.programs.base import Program
 from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut, WorkerUnavailable
 
 PARSE_SECONDS = 20.0
@@ -33,14 +34,17 @@ def problem_with(
     program: str, params: dict[str, Any], conf_file: str, props_file: str | None, memory_mib: int
 ) -> str | None:
     """In the parser process: why the job cannot run (the 400's message), or None."""
-    from tui.server.executor import job_qubits, snapshot
-    from tui.server.methods import SimulationRefused, check_simulable
-    from tui.server.pubs import PubError, parse_pubs
+    from tui.server.job_worker import snapshot
+    from tui.server.methods import SimulationRefused
+    from tui.server.options import OptionError
+    from tui.server.programs import ProgramInputError, program_named
+    from tui.server.pubs import PubError
 
+    program_entry = program_named(program)
+    assert program_entry is not None  # the request handler checked the id
     try:
-        pubs = parse_pubs(program, params, snapshot(conf_file, props_file))
-        check_simulable([pub.circuit for pub in pubs], len(job_qubits(program, pubs)), memory_mib)
-    except (PubError, SimulationRefused) as exc:
+        program_entry.check_circuits(params, snapshot(conf_file, props_file), memory_mib)
+    except (PubError, SimulationRefused, ProgramInputError, OptionError) as exc:
         return str(exc)
     return None
 
@@ -59,28 +63,29 @@ class SubmissionChecker:
         if self._pool is not None:
             self._pool.shutdown()
 
-    def check(self, program: str, params: dict[str, Any], device: DeviceSnapshot) -> None:
+    def check(self, program: Program, params: dict[str, Any], device: DeviceSnapshot) -> None:
         """Raise ApiProblem (400, or 503 while no parser is free) unless the job can run."""
         assert self._pool is not None
         props_file = str(device.props_file) if device.props_file else None
+        field = program.input_field
         try:
             problem = self._pool.call(
-                problem_with, program, params, str(device.conf_file), props_file,
+                problem_with, program.name, params, str(device.conf_file), props_file,
                 self._simulation_memory_mib, timeout=PARSE_SECONDS, wait_for_worker=WAIT_FOR_PARSER_SECONDS,
             )
         except WorkerUnavailable:
             raise ApiProblem(503, "The service is busy checking other submissions; try again shortly.") from None
         except WorkerTimedOut:
             raise ApiProblem(
-                400, f"params.pubs: the circuits took longer than {PARSE_SECONDS:g} s to parse and "
+                400, f"{field}: the circuits took longer than {PARSE_SECONDS:g} s to parse and "
                 "check; submit smaller circuits or fewer of them"
             ) from None
         except WorkerDied:
             raise ApiProblem(
-                400, f"params.pubs: the circuits need more than {PARSE_MEMORY_MIB} MiB to parse; "
+                400, f"{field}: the circuits need more than {PARSE_MEMORY_MIB} MiB to parse; "
                 "submit smaller circuits or fewer of them"
             ) from None
         except Exception:
-            raise ApiProblem(400, "params.pubs: the circuits could not be read") from None
+            raise ApiProblem(400, f"{field}: the circuits could not be read") from None
         if problem is not None:
             raise ApiProblem(400, problem)

@@ -47,6 +47,8 @@ class JobSpec:
     props_file: str | None
     support_qiskit: bool
     memory_mib: int | None = None  # what this worker may use; the simulation method fits it
+    dry_run: bool = False  # on a mock backend: validate and time, return random data
+    backend_name: str | None = None  # as the job named it (a mock backend's own name)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class JobOutcome:
     peak_rss_mib: float = 0.0  # the worker's high-water mark, to recycle a bloated one
 
 
-_cut_noise_models: dict[tuple[str, tuple[int, ...]], NoiseModel] = {}
+_cut_noise_models: dict[tuple[str, tuple[int, ...], frozenset[str] | None], NoiseModel] = {}
 CUT_NOISE_MODELS_KEPT = 64
 
 
@@ -138,69 +140,41 @@ def touched_qubits(circuit: QuantumCircuit, physical: list[int]) -> set[int]:
 
 @dataclass(frozen=True)
 class CutDevice:
-    """The device qubits a job touches, their compact numbering, and their noise."""
+    """The device qubits a job touches, their compact numbering, and (built when first
+    asked for, then kept: jobs repeat the same qubits often) their noise."""
 
+    device: DeviceSnapshot
     device_qubits: list[int]
     index: dict[int, int]
-    noise: NoiseModel
+    gate_names: frozenset[str] | None = None  # only these gates' errors; None: every gate
+
+    @property
+    def noise(self) -> NoiseModel:
+        key = (self.device.name, tuple(self.device_qubits), self.gate_names)
+        noise = _cut_noise_models.get(key)
+        if noise is None:
+            props_file = str(self.device.props_file) if self.device.props_file else None
+            noise = device_noise_model(str(self.device.conf_file), props_file, self.device_qubits, self.gate_names)
+            if len(_cut_noise_models) >= CUT_NOISE_MODELS_KEPT:
+                del _cut_noise_models[next(iter(_cut_noise_models))]  # the oldest
+            _cut_noise_models[key] = noise
+        return noise
 
 
-def cut_device(device: DeviceSnapshot, touched: set[int]) -> CutDevice:
-    """The cut for `touched`, its noise model kept: jobs repeat the same qubits often."""
+def cut_device(device: DeviceSnapshot, touched: set[int], gate_names: frozenset[str] | None = None) -> CutDevice:
     device_qubits = sorted(touched)
-    index = {qubit: position for position, qubit in enumerate(device_qubits)}
-    key = (device.name, tuple(device_qubits))
-    noise = _cut_noise_models.get(key)
-    if noise is None:
-        props_file = str(device.props_file) if device.props_file else None
-        noise = device_noise_model(str(device.conf_file), props_file, device_qubits)
-        if len(_cut_noise_models) >= CUT_NOISE_MODELS_KEPT:
-            del _cut_noise_models[next(iter(_cut_noise_models))]  # the oldest
-        _cut_noise_models[key] = noise
-    return CutDevice(device_qubits, index, noise)
+    return CutDevice(device, device_qubits, {qubit: position for position, qubit in enumerate(device_qubits)}, gate_names)
 
 
-def compact_observables(observables: Any, physical: list[int], index: dict[int, int]) -> Any:
-    """Observables over the circuit's qubits, renumbered onto the compacted circuit."""
-    import numpy as np
-    from qiskit.primitives.containers.observables_array import ObservablesArray
-    from qiskit.quantum_info import SparseObservable
-
-    sparse = observables.sparse_observables_array()
-    compacted = np.empty(sparse.shape, dtype=object)
-    for position, observable in np.ndenumerate(sparse):
-        terms = [
-            (label, [index[physical[q]] for q in qubits], coeff)
-            for label, qubits, coeff in observable.to_sparse_list()
-        ]
-        compacted[position] = SparseObservable.from_sparse_list(terms, num_qubits=len(index))
-    return ObservablesArray(compacted, num_qubits=len(index))
-
-
-def observable_qubits(observables: Any, physical: list[int]) -> set[int]:
-    return {
-        physical[q]
-        for observable in observables.sparse_observables_array().flat
-        for _, qubits, _ in observable.to_sparse_list()
-        for q in qubits
-    }
-
-
-def job_qubits(program: str, pubs: list[Any], physical_by_pub: list[list[int]] | None = None) -> set[int]:
-    """The device qubits a job touches: what its compacted circuits are as wide as."""
-    from tui.server.pubs import physical_qubits
-
-    if physical_by_pub is None:
-        physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
+def circuits_qubits(pubs: list[Any], physical_by_pub: list[list[int]]) -> set[int]:
+    """The device qubits a job's circuits touch: what its compacted circuits are as wide as."""
     touched: set[int] = set()
     for pub, physical in zip(pubs, physical_by_pub):
         touched |= touched_qubits(pub.circuit, physical)
-        if program == "estimator":
-            touched |= observable_qubits(pub.observables, physical)
     return touched
 
 
-def _metadata(
+def job_metadata(
     device: DeviceSnapshot,
     cut: CutDevice,
     seed: Any,
@@ -223,7 +197,7 @@ def _metadata(
     }
 
 
-def _completed(
+def completed(
     spec: JobSpec,
     tagged: Callable[[], Any],
     plain_text: Callable[[], str],
@@ -254,7 +228,7 @@ def _completed(
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
 
-def _job_inputs(
+def job_inputs(
     spec: JobSpec, parse: Callable[[dict[str, Any], DeviceSnapshot], list[Any]]
 ) -> tuple[DeviceSnapshot, dict[str, Any], list[Any], list[list[int]], Any]:
     """The device, options, parsed pubs, each pub's device qubits, and the seed."""
@@ -265,116 +239,6 @@ def _job_inputs(
     pubs = parse(spec.params, device)
     seed = (options.get("simulator") or {}).get("seed_simulator")
     return device, options, pubs, [physical_qubits(pub.circuit) for pub in pubs], seed
-
-
-def run_sampler(spec: JobSpec) -> JobOutcome:
-    from tui.server.pubs import parse_sampler_pubs
-    from tui.server.sampling import plain_sampler_json, primitive_result, run_sampler_pubs
-    from tui.server.twirling import noisy_simulator
-
-    params = spec.params
-    device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_sampler_pubs)
-    cut = cut_device(device, job_qubits("sampler", pubs, physical_by_pub))
-    shots = default_shots(params)
-    plan = twirling_plan("sampler", params)
-    compacted = [
-        (
-            compact(pub.circuit, physical, cut.index),
-            pub.parameter_values,
-            plan.total_shots(pub.shots or shots) if plan else pub.shots,
-        )
-        for pub, physical in zip(pubs, physical_by_pub)
-    ]
-    started = time.perf_counter_ns()
-    ran_from = datetime.now(timezone.utc)
-    simulator = noisy_simulator(cut.noise, plan, seed, exact=True, memory_mib=spec.memory_mib)
-    pub_samples = run_sampler_pubs(simulator, compacted, shots, seed)
-    ran_to = datetime.now(timezone.utc)
-    execution_ns = time.perf_counter_ns() - started
-    applied = {"twirling": plan.describe([pub.shots or shots for pub in pubs])} if plan else {}
-    metadata = _metadata(
-        device, cut, seed, applied, unapplied_options("sampler", params, options), simulator
-    )
-    metadata["simulator"]["simulation"] = [pub.simulation for pub in pub_samples]
-    # One span for the whole run, every pub's shots in it: what IBM's result metadata shows.
-    # A span's shape is the pub's with its shots last (qiskit_ibm_runtime.execution_span).
-    slices = {index: ((*pub.shape, pub.shots), math.prod(pub.shape), pub.shots)
-              for index, pub in enumerate(pub_samples)}
-
-    def tagged_execution() -> dict[str, Any]:
-        from qiskit_ibm_runtime.execution_span import DoubleSliceSpan, ExecutionSpans
-
-        span = DoubleSliceSpan(ran_from, ran_to, {
-            index: (shape, slice(0, size), slice(0, pub_shots)) for index, (shape, size, pub_shots) in slices.items()
-        })
-        return {"execution_spans": ExecutionSpans([span])}
-
-    plain_execution = {"execution_spans": [{
-        "start": ran_from.isoformat(), "stop": ran_to.isoformat(),
-        "data_slices": {str(index): [list(shape), 0, size, 0, pub_shots]
-                        for index, (shape, size, pub_shots) in slices.items()},
-    }]}
-    return _completed(
-        spec,
-        lambda: primitive_result(pub_samples, {"version": 2, "execution": tagged_execution()}),
-        lambda: plain_sampler_json(pub_samples, {**metadata, "execution": plain_execution}),
-        metadata, execution_ns,
-        f"sampler: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
-    )
-
-
-def _plain_number(values: Any) -> Any:
-    return values.tolist() if hasattr(values, "tolist") else values
-
-
-def run_estimator(spec: JobSpec) -> JobOutcome:
-    from tui.server.mitigation import noisy_estimator
-    from tui.server.pubs import parse_estimator_pubs
-
-    params = spec.params
-    device, options, pubs, physical_by_pub, seed = _job_inputs(spec, parse_estimator_pubs)
-    cut = cut_device(device, job_qubits("estimator", pubs, physical_by_pub))
-    estimator, applied = noisy_estimator(
-        cut.noise, len(cut.index), params, options,
-        {"default_precision": default_precision(params), "seed_simulator": seed},
-        memory_mib=spec.memory_mib,
-    )
-    compacted = [
-        (
-            compact(pub.circuit, physical, cut.index),
-            compact_observables(pub.observables, physical, cut.index),
-            pub.parameter_values,
-            pub.precision,
-        )
-        for pub, physical in zip(pubs, physical_by_pub)
-    ]
-    started = time.perf_counter_ns()
-    primitive_result = estimator.run(compacted).result()
-    execution_ns = time.perf_counter_ns() - started
-    metadata = _metadata(
-        device, cut, seed, applied, unapplied_options("estimator", params, options),
-        estimator.backend,
-    )
-
-    def plain() -> dict[str, Any]:
-        # Twirled shots are pooled into one ensemble, so its standard error is the std itself.
-        results = [
-            {
-                "data": {
-                    "evs": _plain_number(pub_result.data.evs),
-                    "stds": _plain_number(pub_result.data.stds),
-                    "ensemble_standard_error": _plain_number(pub_result.data.stds),
-                },
-                "metadata": dict(pub_result.metadata),
-            }
-            for pub_result in primitive_result
-        ]
-        return {"results": results, "metadata": metadata}
-
-    return _completed(
-        spec, lambda: primitive_result, lambda: json.dumps(plain()), metadata, execution_ns,
-        f"estimator: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
-    )
 
 
 def run_job(spec: JobSpec) -> JobOutcome:
@@ -389,16 +253,16 @@ def run_job(spec: JobSpec) -> JobOutcome:
 def _run_program(spec: JobSpec) -> JobOutcome:
     from tui.server.exact_sampling import SimulationFailed
     from tui.server.methods import SimulationRefused
+    from tui.server.programs import ProgramInputError, program_named
     from tui.server.pubs import PubError
 
+    program = program_named(spec.program)
+    if program is None:
+        return failed(f"program '{spec.program}' is not supported by the local service")
     try:
-        if spec.program == "sampler":
-            return run_sampler(spec)
-        if spec.program == "estimator":
-            return run_estimator(spec)
-        return _failed(f"program '{spec.program}' is not supported by the local service yet")
-    except (PubError, OptionError, SimulationFailed, SimulationRefused) as exc:
-        return _failed(str(exc))
+        return program.run(spec)
+    except (PubError, OptionError, ProgramInputError, SimulationFailed, SimulationRefused) as exc:
+        return failed(str(exc))
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - the detail goes to the logs, not the reason
@@ -409,5 +273,5 @@ def _run_program(spec: JobSpec) -> JobOutcome:
         )
 
 
-def _failed(reason: str) -> JobOutcome:
+def failed(reason: str) -> JobOutcome:
     return JobOutcome("Failed", f"Job failed: {reason}", reason=reason, log_lines=[reason])
