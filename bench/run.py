@@ -32,6 +32,7 @@ TARGETS: dict[int, tuple[str, str]] = {
     6: ("bench.load", "bench_load"),
     7: ("bench.soak", "bench_soak"),
     8: ("bench.startup", "bench_startup"),
+    9: ("bench.executor_runs", "bench_executor_runs"),
 }
 JSON_MARK = "QRT-BENCH-FIGURES "
 

@@ -27,8 +27,8 @@ from screens.widgets.submit_modal import SubmitModal
 from tui import circuits
 from tui.api.errors import ApiError, TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
-from tui.results import estimator_values, sampler_counts
-from tui.submission import SubmitRequest, primitive_params
+from tui.programs import CannotBuildProgram, read_results, submit_way
+from tui.submission import SubmitRequest
 
 VALIDATION_DELAY = 0.4
 RANDOM_TEMPLATE = "random"
@@ -291,6 +291,9 @@ class EditorScreen(AreaScreen):
         """Submit; a refusal ends the busy status with what the service said to change."""
         try:
             await self._submit(transpiled, request)
+        except CannotBuildProgram as exc:
+            self._set_status(f"✗ Not submitted: {exc}", "error")
+            self.notify(str(exc), title="Not submitted", severity="error", timeout=10)
         except ApiError as exc:
             self._set_status(f"✗ Not submitted: {exc}", "error")
             raise
@@ -300,9 +303,10 @@ class EditorScreen(AreaScreen):
 
     async def _submit(self, transpiled: circuits.TranspiledCircuit, request: SubmitRequest) -> None:
         client = self.qrt.require_client()
-        if request.primitive == "estimator" and not transpiled.without_measurements:
+        way = submit_way(request.way)
+        if way.measures_observables and not transpiled.without_measurements:
             transpiled = await self._transpile(self.transpiled_source or self.source, transpiled.backend, True)
-        params = await asyncio.to_thread(primitive_params, request, transpiled)
+        params = await asyncio.to_thread(way.build_params, request, transpiled)
         session_id = request.session_id
         if request.mode in ("session", "batch"):
             session = await client.create_session(
@@ -310,7 +314,7 @@ class EditorScreen(AreaScreen):
             )
             session_id = session.id
             self.qrt.remember_session(session)
-        job_id = await client.submit_job(request.primitive, transpiled.backend, params, session_id=session_id)
+        job_id = await client.submit_job(way.program_id, transpiled.backend, params, session_id=session_id)
         self.post_message(JobSubmitted(job_id, transpiled.backend, session_id, request.describe()))
 
     def on_job_submitted(self, message: JobSubmitted) -> None:
@@ -346,11 +350,9 @@ class EditorScreen(AreaScreen):
             raise
         if not isinstance(body, dict):
             return
-        if program == "estimator":
-            observables = [[None, list(self.last_request.observables)]] if self.last_request else None
-            self.post_message(ResultsLoaded(job_id, [], await asyncio.to_thread(estimator_values, body, observables)))
-        else:
-            self.post_message(ResultsLoaded(job_id, await asyncio.to_thread(sampler_counts, body), []))
+        labels = self.last_request.observables if self.last_request else None
+        results = await asyncio.to_thread(read_results, program, body, None, labels or None)
+        self.post_message(ResultsLoaded(job_id, results.counts, results.values))
 
     def on_results_loaded(self, message: ResultsLoaded) -> None:
         if message.job_id != self.shown_job_id:

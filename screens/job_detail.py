@@ -26,13 +26,12 @@ from screens.widgets.pick_modal import PathModal
 from tui.api.models import Job
 from tui.job_details import JobDetails, job_details
 from tui.messages import JobDetailLoaded
+from tui.programs import ProgramResults, read_results
 from tui.results import (
     PubValues,
     RegisterCounts,
     counts_to_csv,
     counts_to_json,
-    estimator_values,
-    sampler_counts,
     values_to_csv,
     values_to_json,
 )
@@ -107,16 +106,13 @@ class JobDetailScreen(AreaScreen):
             client.job_document(self.job.id), client.job_metrics(self.job.id), client.job_logs(self.job.id)
         )
         body: Any = await client.job_results(self.job.id) if self.job.status == "Completed" else None
-        counts: list[RegisterCounts] = []
-        values: list[PubValues] = []
+        results = ProgramResults()
         if isinstance(body, dict):
-            if self.job.program == "estimator":
-                pubs_param = (document.get("params") or {}).get("pubs")
-                values = await asyncio.to_thread(estimator_values, body, pubs_param)
-            else:
-                counts = await asyncio.to_thread(sampler_counts, body)
+            results = await asyncio.to_thread(read_results, self.job.program, body, document.get("params"))
         failure = body if isinstance(body, str) else None
-        self.post_message(JobDetailLoaded(self.job.id, job_details(document, metrics), logs, counts, values, failure))
+        self.post_message(JobDetailLoaded(
+            self.job.id, job_details(document, metrics), logs, results.counts, results.values, failure
+        ))
 
     def on_job_detail_loaded(self, message: JobDetailLoaded) -> None:
         self.counts, self.values = message.counts, message.values

@@ -159,26 +159,81 @@ async def test_estimator_values_through_the_submit_dialog(service: ServiceInfo) 
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.selected_backend is not None, "backends")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.screen.query("#submit-primitive"), "the submit dialog", timeout=90)
-        app.screen.query_one("#submit-primitive").value = "estimator"
+        await wait_for(pilot, lambda: app.screen.query("#submit-program"), "the submit dialog", timeout=90)
+        app.screen.query_one("#submit-program").value = "estimator"
         app.screen.query_one("#submit-observables", Input).value = "ZZ, XX, IZ"
         await pilot.press("ctrl+s")
         job_id = await _submitted_job(pilot, app)
         await _wait_final(pilot, app, job_id)
         last_job = app.screen.query_one(CountsTable)
         await wait_for(pilot, lambda: last_job.row_count == 3, "the values beside the editor")
-        await pilot.press("f4")
-        jobs = app.screen.query_one(JobsTable)
-        await wait_for(pilot, lambda: job_id in jobs.rows, "the job row")
-        jobs.move_cursor(row=jobs.get_row_index(job_id))
-        await pilot.press("enter")
-        values = app.screen.query_one("#job-results", CountsTable)
+        values = await _job_detail_results(pilot, app, job_id)
         await wait_for(pilot, lambda: values.row_count == 3, "three expectation values")
         rows = [values.get_row_at(i) for i in range(3)]
         (zz, zz_std), (xx, xx_std), (iz, _) = ((float(cell_text(r[2])), float(cell_text(r[3]))) for r in rows)
         # Readout mitigation rescales the estimate, so it may pass 1 by a few standard deviations.
         assert 0.8 < zz <= 1.0 + 4 * zz_std and 0.8 < xx <= 1.0 + 4 * xx_std
         assert abs(iz) < 0.15
+
+
+async def test_the_executor_programs_through_the_submit_dialog(service: ServiceInfo) -> None:
+    """The executor-based Sampler (twirled) and Estimator, as IBM's client builds them:
+    counts beside the editor, values with their uncertainty, the job detail reading both."""
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.selected_backend is not None, "backends")
+        await pilot.press("ctrl+r")  # on ibm_brisbane, whose ecr gates samplomatic cannot box
+        await wait_for(pilot, lambda: app.screen.query("#submit-program"), "the submit dialog", timeout=90)
+        app.screen.query_one("#submit-program").value = "executor-estimator"
+        await pilot.press("ctrl+s")
+        status = app.screen.query_one("#editor-status", Static)
+        await wait_for(pilot, lambda: "Not submitted" in rendered(status), "the refusal")
+        assert "does not support ecr gates" in rendered(status) and "Heron" in rendered(status)
+
+        app.selected_backend = "ibm_fez"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-program"), "the submit dialog", timeout=90)
+        app.screen.query_one("#submit-program").value = "executor-sampler"
+        await pilot.pause()
+        assert "executor-based Sampler" in rendered(app.screen.query_one("#submit-program-note", Static))
+        assert app.screen.query_one("#submit-dd").disabled
+        app.screen.query_one("#submit-shots", Input).value = "1000"
+        app.screen.query_one("#submit-twirling").value = True
+        await pilot.press("ctrl+s")
+        sampler_job = await _submitted_job(pilot, app)
+        await _wait_final(pilot, app, sampler_job)
+        counts = app.screen.query_one(CountsTable)
+        await wait_for(pilot, lambda: counts.row_count >= 2, "the executor job's counts")
+        assert {cell_text(counts.get_row_at(i)[0]) for i in range(2)} == {"00", "11"}
+        assert "1024 shots" in str(counts.border_title)  # 16 twirled randomizations of 64
+
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#submit-program"), "the submit dialog")
+        app.screen.query_one("#submit-program").value = "executor-estimator"
+        app.screen.query_one("#submit-observables", Input).value = "ZZ, IZ"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen.shown_job_id != sampler_job, "the second submission")
+        estimator_job = str(app.screen.shown_job_id)
+        await _wait_final(pilot, app, estimator_job)
+        values = app.screen.query_one(CountsTable)
+        await wait_for(pilot, lambda: values.row_count == 2, "the executor Estimator's values")
+        zz, iz = (float(cell_text(values.get_row_at(i)[2])) for i in range(2))
+        assert 0.8 < zz < 1.1 and abs(iz) < 0.15
+        assert cell_text(values.get_row_at(0)[1]) == "ZZ"
+
+        detail = await _job_detail_results(pilot, app, sampler_job)
+        await wait_for(pilot, lambda: detail.row_count >= 2, "the executor job's counts in its detail")
+        assert app.screen.counts[0].shots == 1024
+
+
+async def _job_detail_results(pilot: Pilot[None], app: QrtApp, job_id: str) -> CountsTable:
+    """F4, the job's row, Enter: the detail's results table."""
+    await pilot.press("f4")
+    jobs = app.screen.query_one(JobsTable)
+    await wait_for(pilot, lambda: job_id in jobs.rows, "the job row")
+    jobs.move_cursor(row=jobs.get_row_index(job_id))
+    await pilot.press("enter")
+    return app.screen.query_one("#job-results", CountsTable)
 
 
 async def _submitted_job(pilot: Pilot[None], app: QrtApp) -> str:

@@ -16,7 +16,7 @@ from tui.submission import SubmitRequest
 async def test_the_submit_dialog_opens_when_the_last_session_has_closed() -> None:
     """Once: Estimator joined session S; S was stopped on F5; Ctrl+R crashed the app with
     InvalidSelectValueError (and exited 0). The dialog now starts on "alone"."""
-    last = SubmitRequest(primitive="estimator", observables=("ZZ",), session_id="gone-session")
+    last = SubmitRequest(way="estimator", observables=("ZZ",), session_id="gone-session")
     app: App[None] = App()
     async with app.run_test() as pilot:
         app.push_screen(SubmitModal("ibm_brisbane", 2, 0, open_sessions=[], last=last))

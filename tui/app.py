@@ -224,7 +224,8 @@ class QrtApp(App[None]):
 
     @work(exclusive=True, group="backends", exit_on_error=False)
     async def load_backends(self) -> None:
-        self.post_message(BackendsLoaded(await self.require_client().backends()))
+        backends = await self.require_client().backends()
+        self.post_message(BackendsLoaded([backend for backend in backends if not backend.is_mock]))
 
     def on_backends_loaded(self, message: BackendsLoaded) -> None:
         self.backends = tuple(message.backends)

@@ -59,7 +59,7 @@ def _flatten(samples: Any) -> Iterator[str]:
         yield from _flatten(item)
 
 
-def _table(
+def counts_table(
     pub_index: int, register: str, num_bits: int, value_counts: Iterable[tuple[int, int]]
 ) -> RegisterCounts:
     pairs = list(value_counts)
@@ -75,7 +75,7 @@ def _table(
 def count_register(pub_index: int, register: str, samples: Any, num_bits: int) -> RegisterCounts:
     flat = samples if samples and isinstance(samples[0], str) else list(_flatten(samples))
     tally = Counter(flat)
-    return _table(pub_index, register, num_bits, ((int(h, 16), n) for h, n in tally.items()))
+    return counts_table(pub_index, register, num_bits, ((int(h, 16), n) for h, n in tally.items()))
 
 
 def count_bits(pub_index: int, register: str, bits: TaggedBits) -> RegisterCounts:
@@ -85,10 +85,10 @@ def count_bits(pub_index: int, register: str, bits: TaggedBits) -> RegisterCount
     array = np.ascontiguousarray(bits.array, dtype=np.uint8)
     width = array.shape[-1] if array.ndim else 0
     if width == 0:
-        return _table(pub_index, register, bits.num_bits, [])
+        return counts_table(pub_index, register, bits.num_bits, [])
     rows = array.reshape(-1, width).view(np.dtype((np.void, width))).ravel()
     distinct, counts = np.unique(rows, return_counts=True)
-    return _table(
+    return counts_table(
         pub_index, register, bits.num_bits,
         ((int.from_bytes(row.tobytes(), "big"), int(n)) for row, n in zip(distinct, counts)),
     )

@@ -12,14 +12,13 @@ from typing import Any, Literal
 
 from tui.circuits import TranspiledCircuit
 
-Primitive = Literal["sampler", "estimator"]
 RunMode = Literal["job", "session", "batch"]
 MAX_SHOTS = 10_000_000
 
 
 @dataclass(frozen=True)
 class SubmitRequest:
-    primitive: Primitive = "sampler"
+    way: str = "sampler"  # a `tui.programs.SubmitWay` key: which program runs it, and how
     shots: int = 4096
     precision: float | None = None
     parameter_values: Any = None  # a list (one binding) or a list of lists (a sweep)
@@ -29,12 +28,20 @@ class SubmitRequest:
     mode: RunMode = "job"
     session_id: str | None = None  # an existing session or batch to join
 
+    @property
+    def measures_observables(self) -> bool:
+        from tui.programs import submit_way
+
+        return submit_way(self.way).measures_observables
+
     def describe(self) -> str:
-        what = f"{self.shots} shots" if self.primitive == "sampler" else ", ".join(self.observables)
+        from tui.programs import submit_way
+
+        what = ", ".join(self.observables) if self.measures_observables else f"{self.shots} shots"
         where = {"job": "alone", "session": "in a new session", "batch": "in a new batch"}[self.mode]
         if self.session_id:
             where = f"in session {self.session_id}"
-        return f"{self.primitive.capitalize()} ({what}) {where}"
+        return f"{submit_way(self.way).label} ({what}) {where}"
 
 
 class SubmitFormError(ValueError):
@@ -124,14 +131,16 @@ def parse_observables(text: str, num_qubits: int) -> tuple[str, ...]:
     return paulis
 
 
-def primitive_params(request: SubmitRequest, transpiled: TranspiledCircuit) -> dict[str, Any]:
+def primitive_params(
+    request: SubmitRequest, transpiled: TranspiledCircuit, primitive: Literal["sampler", "estimator"]
+) -> dict[str, Any]:
     """The `params` of a Sampler or Estimator V2 job for one ISA circuit."""
     options: dict[str, Any] = {}
     if request.twirling:
         options["twirling"] = {"enable_gates": True, "enable_measure": True}
     if request.dynamical_decoupling:
         options["dynamical_decoupling"] = {"enable": True, "sequence_type": "XpXm"}
-    if request.primitive == "sampler":
+    if primitive == "sampler":
         pub: list[Any] = [transpiled.qasm, request.parameter_values, request.shots]
         return {"pubs": [pub], "version": 2, "options": options}
     observables: list[Any] = [{transpiled.isa_observable(p): 1.0} for p in request.observables]

@@ -1,5 +1,6 @@
-"""SubmitModal: how to run the transpiled circuit (primitive, shots or observables,
-parameters, twirling and dynamical decoupling, alone / in a session / in a batch)."""
+"""SubmitModal: how to run the transpiled circuit (which program and how, from
+`tui.programs`; shots or observables, parameters, twirling and dynamical decoupling;
+alone, in a session or in a batch)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from tui.programs import SubmitWay, submit_way, submit_ways
 from tui.submission import (
     SubmitFormError,
     SubmitRequest,
@@ -70,9 +72,10 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
         with Vertical(id="submit-box", classes="dialog"):
             yield Static(f"Submit to [b]{self.backend}[/b]", id="submit-title")
             with Horizontal(classes="field"):
-                yield Label("Primitive")
-                yield Select(compact=True, options=[("Sampler", "sampler"), ("Estimator", "estimator")], value=last.primitive,
-                             allow_blank=False, id="submit-primitive")
+                yield Label("Program")
+                yield Select(compact=True, options=[(way.label, way.key) for way in submit_ways()],
+                             value=submit_way(last.way).key, allow_blank=False, id="submit-program")
+            yield Static("", id="submit-program-note")
             with Horizontal(classes="field sampler-only"):
                 yield Label("Shots")
                 yield Input(compact=True, value=str(last.shots), id="submit-shots",
@@ -99,12 +102,21 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
             yield Static("[b]Ctrl+S[/b] submit   [b]Esc[/b] cancel   [b]Tab[/b] next field", id="submit-keys")
 
     def on_mount(self) -> None:
-        self._show_primitive_fields()
-        self.query_one("#submit-primitive", Select).focus()
+        self._show_program_fields()
+        self.query_one("#submit-program", Select).focus()
 
-    @on(Select.Changed, "#submit-primitive")
-    def _show_primitive_fields(self) -> None:
-        estimator = self.query_one("#submit-primitive", Select).value == "estimator"
+    def _way(self) -> SubmitWay:
+        return submit_way(str(self.query_one("#submit-program", Select).value))
+
+    @on(Select.Changed, "#submit-program")
+    def _show_program_fields(self) -> None:
+        way = self._way()
+        estimator = way.measures_observables
+        self.query_one("#submit-program-note", Static).update(f"runs as {way.note}")
+        decoupling = self.query_one("#submit-dd", Checkbox)
+        decoupling.disabled = not way.offers_decoupling
+        if decoupling.disabled:
+            decoupling.value = False
         for widget in self.query(".sampler-only"):
             widget.display = not estimator
         for widget in self.query(".estimator-only"):
@@ -123,11 +135,11 @@ class SubmitModal(ModalScreen[SubmitRequest | None]):
         def text(widget_id: str) -> str:
             return self.query_one(widget_id, Input).value
 
-        primitive = str(self.query_one("#submit-primitive", Select).value)
+        way = self._way()
         mode = str(self.query_one("#submit-mode", Select).value)
-        estimator = primitive == "estimator"
+        estimator = way.measures_observables
         return SubmitRequest(
-            primitive="estimator" if estimator else "sampler",
+            way=way.key,
             shots=self.last.shots if estimator else parse_shots(text("#submit-shots"), self.max_shots),
             precision=parse_precision(text("#submit-precision")) if estimator else None,
             parameter_values=parse_parameter_values(text("#submit-parameters"), self.num_parameters,

@@ -35,6 +35,12 @@ class Backend:
     readout_error_median: float | None = None
     clops: int | None = None
 
+    @property
+    def is_mock(self) -> bool:
+        """IBM's `mock_*` backends take dry runs of the executor primitives (validated,
+        timed, random data); they are the same devices, so qrt does not list them."""
+        return self.name.startswith("mock_")
+
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Backend:
         processor = data.get("processor_type") or {}

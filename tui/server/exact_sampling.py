@@ -220,14 +220,14 @@ def final_measurements(circuit: QuantumCircuit) -> FinalMeasurements | None:
         if not isinstance(operation, (Gate, Barrier, Delay)) or item.clbits:
             return None
         if isinstance(operation, Barrier):
-            unitary_part.append(item, copy=False)
+            unitary_part._append(item)  # qiskit's documented fast path: item is the circuit's own
             continue
         done = [qubit in measured for qubit in qubits]
         if all(done):
             continue
         if any(done):
             return None
-        unitary_part.append(item, copy=False)
+        unitary_part._append(item)
     return FinalMeasurements(unitary_part, tuple(measured), tuple(measured.values()))
 
 

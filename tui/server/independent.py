@@ -159,12 +159,18 @@ def sample_clbits(
 
 
 def register_bools(samples: list[list[str]], shape: tuple[int, ...], shots: int, num_bits: int) -> np.ndarray:
-    """Hex samples (one list per parameter set) as bools `(*shape, shots, bits)`, bit j at j."""
+    """Hex samples (one list per parameter set) as bools `(*shape, shots, bits)`, bit j at j.
+
+    Each distinct outcome is converted once and the shots are looked up (few outcomes,
+    many shots), as `tui.server.sampling` splits registers.
+    """
     import numpy as np
 
     if num_bits <= 63:
-        values = np.array([[int(sample, 16) for sample in per_set] for per_set in samples], dtype=np.uint64)
-        bits = (values[..., None] >> np.arange(num_bits, dtype=np.uint64)) & np.uint64(1)
+        flat = [sample for per_set in samples for sample in per_set]
+        distinct = {sample: int(sample, 16) for sample in dict.fromkeys(flat)}
+        values = np.fromiter(map(distinct.__getitem__, flat), dtype=np.uint64, count=len(flat))
+        bits = (values[:, None] >> np.arange(num_bits, dtype=np.uint64)) & np.uint64(1)
     else:
         bits = np.array(
             [[[(int(sample, 16) >> j) & 1 for j in range(num_bits)] for sample in per_set] for per_set in samples],
