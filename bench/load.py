@@ -20,7 +20,13 @@ from tempfile import TemporaryDirectory
 import httpx
 
 from bench.harness import (
-    Figure, Service, running_service, seed_jobs, spread, submit_tiny, wait_final,
+    Figure,
+    Service,
+    running_service,
+    seed_jobs,
+    spread,
+    submit_tiny,
+    wait_final,
 )
 
 STORED_JOBS = 10_000

@@ -33,6 +33,7 @@ TARGETS: dict[int, tuple[str, str]] = {
     7: ("bench.soak", "bench_soak"),
     8: ("bench.startup", "bench_startup"),
     9: ("bench.executor_runs", "bench_executor_runs"),
+    10: ("bench.cli", "bench_cli"),
 }
 JSON_MARK = "QRT-BENCH-FIGURES "
 

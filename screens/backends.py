@@ -6,8 +6,6 @@ configuration and properties of the row under the cursor, once per backend.
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +16,7 @@ from screens.area import AreaScreen
 from screens.widgets.backends_table import SORT_KEYS, BackendsTable
 from screens.widgets.key_values import key_value_grid
 from tui.app import least_busy
-from tui.backend_detail import BackendDetail, backend_detail
+from tui.backend_detail import BackendDetail
 
 DETAIL_DELAY = 0.25
 
@@ -78,11 +76,7 @@ class BackendsScreen(AreaScreen):
 
     @work(exclusive=True, group="backend-detail", exit_on_error=False)
     async def load_detail(self, name: str) -> None:
-        client = self.qrt.require_client()
-        configuration, properties = await asyncio.gather(
-            client.backend_configuration(name), client.backend_properties(name)
-        )
-        detail = backend_detail(configuration, properties)
+        detail = await self.qrt.require_workspace().backend_detail(name)
         self.details[name] = detail
         if self.query_one(BackendsTable).highlighted_name == name:
             self.show_detail(detail)

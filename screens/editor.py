@@ -4,7 +4,6 @@ transpile it for the picked backend and submit it; the last job's counts appear 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shlex
 import subprocess
@@ -21,13 +20,13 @@ from textual.widgets import Static, TextArea
 from screens.area import AreaScreen
 from screens.widgets.counts_table import CountsTable
 from screens.widgets.pick_modal import PathModal, PickModal
-from screens.widgets.transpile_modal import TranspileModal
 from screens.widgets.qasm_editor import QasmEditor
 from screens.widgets.submit_modal import SubmitModal
+from screens.widgets.transpile_modal import TranspileModal
 from tui import circuits
 from tui.api.errors import ApiError, TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
-from tui.programs import CannotBuildProgram, read_results, submit_way
+from tui.programs import CannotBuildProgram
 from tui.submission import SubmitRequest
 
 VALIDATION_DELAY = 0.4
@@ -54,7 +53,6 @@ class EditorScreen(AreaScreen):
         self.transpiled_source: str | None = None
         self.transpile_settings = circuits.TranspileSettings()
         self.last_request: SubmitRequest | None = None
-        self.max_shots: dict[str, int | None] = {}  # each backend's, from its configuration
         self._acted_on: str | None = None  # the text a transpile or submit last reported on
         self.shown_job_id: str | None = None
         self.results_job_id: str | None = None  # the job whose results were fetched
@@ -208,33 +206,8 @@ class EditorScreen(AreaScreen):
             self.app.call_later(self.ask_how_to_submit, transpiled)
 
     async def _transpile(self, source: str, backend: str, without_measurements: bool) -> circuits.TranspiledCircuit:
-        settings = self.transpile_settings
-        if settings.where == "service":
-            return await self._transpile_on_service(source, backend, without_measurements)
-        client = self.qrt.require_client()
-        configuration, properties = await asyncio.gather(
-            client.backend_configuration(backend), client.backend_properties(backend)
-        )
-        self.max_shots[backend] = configuration.get("max_shots")
-        return await asyncio.to_thread(
-            circuits.transpile_qasm, source, backend, configuration, properties,
-            settings.optimization_level, None, settings.layout_method, without_measurements,
-        )
-
-    async def _transpile_on_service(
-        self, source: str, backend: str, without_measurements: bool
-    ) -> circuits.TranspiledCircuit:
-        settings = self.transpile_settings
-        transpiler = self.qrt.require_connection().transpiler
-        program = await asyncio.to_thread(circuits.source_for_service, source, without_measurements)
-        outcome = await transpiler.transpile(
-            [program], backend, settings.optimization_level, transpile_options=settings.service_options()
-        )
-        [made] = outcome.circuits
-        if outcome.ai_note:
-            self.log.info(f"transpiler service: {outcome.ai_note}")
-        return await asyncio.to_thread(
-            circuits.from_service, backend, made.qasm, made.final_layout, settings, without_measurements
+        return await self.qrt.require_workspace().transpile(
+            source, backend, self.transpile_settings, without_measurements
         )
 
     def on_circuit_transpiled(self, message: CircuitTranspiled) -> None:
@@ -280,7 +253,7 @@ class EditorScreen(AreaScreen):
                 num_parameters=transpiled.summary.num_parameters,
                 open_sessions=open_sessions,
                 last=self.last_request,
-                max_shots=self.max_shots.get(transpiled.backend),
+                max_shots=self.qrt.require_workspace().max_shots(transpiled.backend),
                 parameter_names=transpiled.summary.parameter_names,
             ),
             chosen,
@@ -302,24 +275,12 @@ class EditorScreen(AreaScreen):
             raise
 
     async def _submit(self, transpiled: circuits.TranspiledCircuit, request: SubmitRequest) -> None:
-        client = self.qrt.require_client()
-        way = submit_way(request.way)
-        if way.measures_observables and not transpiled.without_measurements:
-            transpiled = await self._transpile(self.transpiled_source or self.source, transpiled.backend, True)
-        params = await asyncio.to_thread(way.build_params, request, transpiled)
-        session_id = request.session_id
-        if request.mode in ("session", "batch"):
-            session = await client.create_session(
-                transpiled.backend, "dedicated" if request.mode == "session" else "batch"
-            )
-            session_id = session.id
-            self.qrt.remember_session(session)
-        job_id = await client.submit_job(way.program_id, transpiled.backend, params, session_id=session_id)
-        self.post_message(JobSubmitted(job_id, transpiled.backend, session_id, request.describe()))
+        source = self.transpiled_source or self.source
+        submitted = await self.qrt.require_workspace().submit(source, transpiled, request)
+        self.post_message(JobSubmitted(submitted.job_id, submitted.backend, submitted.session, submitted.what))
 
     def on_job_submitted(self, message: JobSubmitted) -> None:
         self.shown_job_id = message.job_id
-        self.qrt.watch_job(message.job_id)
         counts = self.query_one(CountsTable)
         counts.clear(columns=True)
         counts.border_title = f"Last job · {message.job_id} · queued"
@@ -334,25 +295,23 @@ class EditorScreen(AreaScreen):
         if job is None or job.id == self.results_job_id:
             return
         counts = self.query_one(CountsTable)
-        if job.status == "Completed":
+        if job.status.succeeded:
             self.results_job_id = job.id  # fetched once, not on every poll
-            self.load_results(job.id, job.program)
+            self.load_results(job.id)
         else:
             reason = f": {job.reason}" if job.is_final and job.reason else ""
             counts.border_title = f"Last job · {job.id} · {job.status.lower()}{reason}"
 
     @work(exclusive=True, group="results", exit_on_error=False)
-    async def load_results(self, job_id: str, program: str) -> None:
+    async def load_results(self, job_id: str) -> None:
+        labels = self.last_request.observables if self.last_request else None
         try:
-            body = await self.qrt.require_client().job_results(job_id)
+            read = await self.qrt.require_workspace().results(job_id, labels or None)
         except Exception:
             self.results_job_id = None  # try again on the next poll
             raise
-        if not isinstance(body, dict):
-            return
-        labels = self.last_request.observables if self.last_request else None
-        results = await asyncio.to_thread(read_results, program, body, None, labels or None)
-        self.post_message(ResultsLoaded(job_id, results.counts, results.values))
+        if read.results is not None:
+            self.post_message(ResultsLoaded(job_id, read.results.counts, read.results.values))
 
     def on_results_loaded(self, message: ResultsLoaded) -> None:
         if message.job_id != self.shown_job_id:

@@ -47,13 +47,13 @@ class HelpScreen(ModalScreen[None]):
             if not binding.description or not (binding.show or binding.id):
                 continue
             where = "everywhere" if active.node is self.app else area
-            ident = (binding.id or "", binding.description)
-            if ident in seen:
+            seen_as = (binding.id or "", binding.description)
+            if seen_as in seen:
                 continue
-            seen.add(ident)
+            seen.add(seen_as)
             rows.append((self.app.get_key_display(binding), binding.description, where, binding.id or ""))
         rows.sort(key=lambda row: (row[2] == "everywhere", row[2]))
         self.rows = rows
-        for key, description, where, ident in rows:
-            table.add_row(Text(key, style="bold"), description, where, ident)
+        for key_display, description, where, ident in rows:
+            table.add_row(Text(key_display, style="bold"), description, where, ident)
         return table

@@ -7,9 +7,7 @@ poller sees it finish.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -24,17 +22,10 @@ from screens.widgets.histogram import Histogram
 from screens.widgets.key_values import key_value_grid
 from screens.widgets.pick_modal import PathModal
 from tui.api.models import Job
-from tui.job_details import JobDetails, job_details
+from tui.job_details import JobDetails
 from tui.messages import JobDetailLoaded
-from tui.programs import ProgramResults, read_results
-from tui.results import (
-    PubValues,
-    RegisterCounts,
-    counts_to_csv,
-    counts_to_json,
-    values_to_csv,
-    values_to_json,
-)
+from tui.programs import ProgramResults
+from tui.results import PubValues, RegisterCounts
 
 
 class JobDetailScreen(AreaScreen):
@@ -101,17 +92,10 @@ class JobDetailScreen(AreaScreen):
 
     @work(exclusive=True, group="job-detail", exit_on_error=False)
     async def load_job(self) -> None:
-        client = self.qrt.require_client()
-        document, metrics, logs = await asyncio.gather(
-            client.job_document(self.job.id), client.job_metrics(self.job.id), client.job_logs(self.job.id)
-        )
-        body: Any = await client.job_results(self.job.id) if self.job.status == "Completed" else None
-        results = ProgramResults()
-        if isinstance(body, dict):
-            results = await asyncio.to_thread(read_results, self.job.program, body, document.get("params"))
-        failure = body if isinstance(body, str) else None
+        detail = await self.qrt.require_workspace().job_detail(self.job.id)
+        read = detail.results.results or ProgramResults()
         self.post_message(JobDetailLoaded(
-            self.job.id, job_details(document, metrics), logs, results.counts, results.values, failure
+            self.job.id, detail.details, detail.logs, read.counts, read.values, detail.results.failure
         ))
 
     def on_job_detail_loaded(self, message: JobDetailLoaded) -> None:
@@ -144,11 +128,7 @@ class JobDetailScreen(AreaScreen):
     # export and copy -----------------------------------------------------------------
 
     def _export_text(self, as_json: bool) -> str | None:
-        if self.values:
-            return values_to_json(self.values) if as_json else values_to_csv(self.values)
-        if self.counts:
-            return counts_to_json(self.counts) if as_json else counts_to_csv(self.counts)
-        return None
+        return ProgramResults(self.counts, self.values).export(as_json)
 
     def action_export(self) -> None:
         if self._export_text(False) is None:

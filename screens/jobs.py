@@ -15,12 +15,13 @@ from textual.widgets import DataTable, Input
 from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.jobs_table import JobsTable
-from tui.api.models import Job
+from tui.api.models import Job, JobStatus
 from tui.job_filter import parse_job_filter
 from tui.messages import OlderJobsLoaded
 
 SORTS = ("newest", "status", "backend")
-STATUS_ORDER = {"Running": 0, "Queued": 1, "Failed": 2, "Cancelled": 3, "Completed": 4}
+STATUS_ORDER = {JobStatus.RUNNING: 0, JobStatus.QUEUED: 1, JobStatus.FAILED: 2, JobStatus.CANCELLED: 3,
+                JobStatus.CANCELLED_RAN_TOO_LONG: 3, JobStatus.COMPLETED: 4}
 OLDER_PAGE = 100
 
 
@@ -182,12 +183,12 @@ class JobsScreen(AreaScreen):
 
     @work(group="job-change", exit_on_error=False)
     async def change_job(self, job_id: str, change: str) -> None:
-        client = self.qrt.require_client()
+        workspace = self.qrt.require_workspace()
         if change == "cancel":
-            await client.cancel_job(job_id)
+            await workspace.cancel(job_id)
             self.notify(f"Cancel requested for {job_id}.", timeout=3)
         else:
-            await client.delete_job(job_id)
+            await workspace.delete(job_id)
             self.older_jobs = tuple(job for job in self.older_jobs if job.id != job_id)
             self.notify(f"Deleted {job_id}.", timeout=3)
         self.qrt.poll_jobs()
@@ -197,9 +198,8 @@ class JobsScreen(AreaScreen):
         if self.older_exhausted:
             self.notify("All jobs are loaded.", timeout=2)
             return
-        client = self.qrt.require_client()
         offset = len(self.all_jobs())
-        page = await client.jobs(limit=OLDER_PAGE, offset=offset)
+        page = await self.qrt.require_workspace().jobs(limit=OLDER_PAGE, offset=offset)
         self.post_message(OlderJobsLoaded(page.jobs, exhausted=offset + len(page.jobs) >= page.count))
 
     def on_older_jobs_loaded(self, message: OlderJobsLoaded) -> None:

@@ -18,7 +18,7 @@ from textual.worker import Worker
 
 from screens.widgets.confirm_modal import ConfirmModal
 from tui.accounts import AccountError
-from tui.api.auth import Secret
+from tui.secret import Secret
 
 if TYPE_CHECKING:
     from tui.accounts import Accounts
@@ -185,10 +185,11 @@ class LoginScreen(Screen[None]):
         name = self._selected()
         if name in (None, EMBEDDED):
             return
-        self.app.push_screen(
-            ConfirmModal(f"Delete profile {name} and forget its token?"),
-            lambda yes: yes and self.delete_profile(name),
-        )
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_profile(name)
+
+        self.app.push_screen(ConfirmModal(f"Delete profile {name} and forget its token?"), answered)
 
     @work(exit_on_error=False)
     async def delete_profile(self, name: str) -> None:
@@ -199,10 +200,11 @@ class LoginScreen(Screen[None]):
         name = self._selected()
         if name in (None, EMBEDDED):
             return
-        self.app.push_screen(
-            ConfirmModal(f"Log out of {name}? Its token is removed from this machine."),
-            lambda yes: yes and self.log_out(name),
-        )
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.log_out(name)
+
+        self.app.push_screen(ConfirmModal(f"Log out of {name}? Its token is removed from this machine."), answered)
 
     @work(exit_on_error=False)
     async def log_out(self, name: str) -> None:

@@ -7,7 +7,6 @@ this app created, and each is refreshed with one GET while this screen is shown.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 from rich.text import Text
@@ -21,7 +20,6 @@ from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.key_values import key_value_grid
 from screens.widgets.pick_modal import PickModal
-from tui.api.errors import NotFound
 from tui.api.models import Session
 from tui.messages import SessionsLoaded
 
@@ -107,14 +105,11 @@ class SessionsScreen(AreaScreen):
     async def refresh_sessions(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        client = self.qrt.require_client()
-        found = await asyncio.gather(*(client.session(i) for i in self.known_ids()), return_exceptions=True)
-        sessions = [s for s in found if isinstance(s, Session)]
-        errors = [e for e in found if isinstance(e, BaseException) and not isinstance(e, NotFound)]
-        self.post_message(SessionsLoaded(tuple(sessions)))
-        if errors:
-            raise errors[0]
-        self._timer = self.set_timer(REFRESH_SECONDS, self.refresh_sessions)
+        try:
+            sessions = await self.qrt.require_workspace().sessions(self.known_ids(), recent_jobs=0)
+            self.post_message(SessionsLoaded(tuple(sessions)))
+        finally:
+            self._timer = self.set_timer(REFRESH_SECONDS, self.refresh_sessions)
 
     def on_sessions_loaded(self, message: SessionsLoaded) -> None:
         self.qrt.sessions = {**self.qrt.sessions, **{s.id: s for s in message.sessions}}
@@ -185,11 +180,15 @@ class SessionsScreen(AreaScreen):
             self.notify("Pick a backend first (F2, then Enter).", severity="warning")
             return
         choices = [(f"Dedicated session on {backend}", "dedicated"), (f"Batch on {backend}", "batch")]
-        self.app.push_screen(PickModal("Open", choices), lambda mode: mode and self.open_session(backend, mode))
+        def picked(mode: str | None) -> None:
+            if mode:
+                self.open_session(backend, mode)
+
+        self.app.push_screen(PickModal("Open", choices), picked)
 
     @work(exit_on_error=False)
     async def open_session(self, backend: str, mode: str) -> None:
-        session = await self.qrt.require_client().create_session(backend, mode)  # type: ignore[arg-type]
+        session = await self.qrt.require_workspace().open_session(backend, mode)  # type: ignore[arg-type]
         self.qrt.remember_session(session)
         self.notify(f"Opened {mode} {session.id} on {backend}; the editor's submit dialog can join it.", timeout=5)
         self.refresh_sessions()
@@ -198,8 +197,11 @@ class SessionsScreen(AreaScreen):
         session_id = self._selected_id()
         if session_id is None:
             return
-        self.app.push_screen(ConfirmModal(question.format(session_id)),
-                             lambda yes: yes and self.change_session(session_id, change))
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_session(session_id, change)
+
+        self.app.push_screen(ConfirmModal(question.format(session_id)), answered)
 
     def action_stop_accepting(self) -> None:
         self._confirm_then("Stop {} accepting new jobs? Queued jobs still run.", "close")
@@ -209,10 +211,10 @@ class SessionsScreen(AreaScreen):
 
     @work(exit_on_error=False)
     async def change_session(self, session_id: str, change: str) -> None:
-        client = self.qrt.require_client()
+        workspace = self.qrt.require_workspace()
         if change == "close":
-            await client.close_session(session_id)
+            await workspace.close_session(session_id)
         else:
-            await client.cancel_session(session_id)
+            await workspace.cancel_session(session_id)
         self.notify(f"Session {session_id}: {'no longer accepting jobs' if change == 'close' else 'cancelled'}.", timeout=4)
         self.refresh_sessions()

@@ -13,8 +13,7 @@ from tests.test_client_legacy import legacy_profile, stored_key
 from tests.test_client_resilience import FAST_RETRY, CountingTransport, sent
 from tui.api.auth import BearerAuthenticator, IamAuthenticator
 from tui.api.client import RuntimeClient
-from tui.api.errors import Unauthorized
-from tui.api.errors import TranspileFailed
+from tui.api.errors import TranspileFailed, Unauthorized
 from tui.circuits import BELL_QASM, ghz_qasm
 from tui.connection import Connection, connect_profile, connect_to_local_service
 from tui.results import sampler_counts

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 from textual.app import App, ComposeResult
 
 from screens.widgets.jobs_table import JobsTable
-from tui.api.models import Job
+from tui.api.models import Job, JobStatus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
 
-def job(number: int, status: str = "Running") -> Job:
+def job(number: int, status: JobStatus = JobStatus.RUNNING) -> Job:
     return Job(f"d1f3k0job{number:011d}", "ibm_fez", "sampler", status, NOW - timedelta(minutes=number),
                session_id="s-session-long-id", tags=("calibration",))
 
@@ -34,7 +34,7 @@ async def test_the_cursor_stays_on_its_job_while_rows_come_and_change() -> None:
         table.reconcile([job(1), job(2), job(3)])
         table.move_cursor(row=1)
         assert table.selected_job_id == job(2).id
-        table.reconcile([job(0), job(1), replace(job(2), status="Completed"), job(3)])
+        table.reconcile([job(0), job(1), replace(job(2), status=JobStatus.COMPLETED), job(3)])
         await pilot.pause()
         assert table.selected_job_id == job(2).id and table.cursor_row == 2
         assert table.get_cell(job(2).id, "status").plain == "Completed"
@@ -69,7 +69,7 @@ async def test_the_same_jobs_in_a_new_order_are_shown_in_that_order() -> None:
     app = TableApp()
     async with app.run_test(size=(140, 20)) as pilot:
         table = app.query_one(JobsTable)
-        queued, running = job(1, "Queued"), job(2, "Running")
+        queued, running = job(1, JobStatus.QUEUED), job(2, JobStatus.RUNNING)
         table.reconcile([queued, running])
         table.reconcile([running, queued])
         await pilot.pause()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from tests.conftest import ServiceInfo
 
 
 @pytest.fixture(scope="module")

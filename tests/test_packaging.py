@@ -32,8 +32,8 @@ def test_wheel_contains_styles_and_runs_outside_the_checkout(tmp_path: Path) -> 
         "import tui.app, tui.cli;"
         "paths = [p for p in tui.app.QrtApp.CSS_PATH];"
         "assert all(p.exists() for p in paths), paths;"
-        "assert str(paths[0]).startswith(r'%s'), paths;"
-        "tui.cli.main(['--version'])" % target
+        f"assert str(paths[0]).startswith(r'{target}'), paths;"
+        "tui.cli.main(['--version'])"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run(

@@ -127,3 +127,38 @@ def test_classic_programs_are_not_dry_run(service: ServiceInfo, bell_isa_qasm: s
     response = httpx.post(f"{service.url}/api/v1/jobs", headers=service.headers(), json=body)
     assert response.status_code == 400
     assert error_message(response).startswith("backend: mock_brisbane is a mock backend")
+
+
+def test_samplex_programs_and_dry_runs_validate_too(service: ServiceInfo) -> None:
+    """The executor-based Estimator's program (samplex items, basis changes, a TREX
+    calibration item) and a dry run on a mock backend: params and results in IBM's model."""
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit_ibm_runtime.executor_estimator.prepare import prepare
+    from qiskit_ibm_runtime.fake_provider import FakeFez
+    from qiskit_ibm_runtime.options_models.estimator import EstimatorOptions
+    from qiskit_ibm_runtime.quantum_program.params_converters import QUANTUM_PROGRAM_PARAMS_CONVERTERS
+
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    isa = transpile(circuit, FakeFez(), optimization_level=1, seed_transpiler=1)
+    observables = [SparsePauliOp(label).apply_layout(isa.layout) for label in ("ZZ", "XX")]
+    options = EstimatorOptions()
+    options.default_precision = 0.05  # small: 32 x 13 shots per basis
+    program, executor_options = prepare([(isa, observables)], options)
+    program._semantic_role = "estimator_v2"
+    encoded = QUANTUM_PROGRAM_PARAMS_CONVERTERS["v2.0"].encoder(program, executor_options)
+    params = json.loads(json.dumps(encoded.model_dump(mode="json")))
+    module = models("v2.0")
+    assert {item["item_type"] for item in params["quantum_program"]["items"]} == {"samplex"}
+    for backend in ("ibm_fez", "mock_fez"):
+        response = submit(service, params, backend)
+        assert response.status_code == 200, response.text
+        job = wait_final(service, service.headers(), response.json()["id"])
+        assert job["status"] == "Completed", job["state"]
+        text = httpx.get(f"{service.url}/api/v1/jobs/{job['id']}/results", headers=service.headers()).text
+        result = module.QuantumProgramResultModel.model_validate_json(text)
+        assert result.semantic_role == "estimator_v2" and len(result.data) == 2  # the pub, TREX calibration
+        assert set(result.data[0].results) == {"_meas", "measurement_flips._meas"}
+        assert ("dry_run" in json.loads(text)["metadata"]) == (backend == "mock_fez")

@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def ghz_qasm(width: int, mid_circuit_measurement: bool = True) -> str:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def isa(source: str, backend: str = "ibm_brisbane", level: int = 1) -> str:
     from tui.circuits import transpile_qasm
     from tui.server.backends import Catalogue

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tui.api.models import Backend, Job, Session
+from tui.api.models import Backend, Job, JobStatus, Session
 from tui.app import QrtApp
 from tui.connection import Connection
 from tui.job_details import JobDetails
@@ -33,9 +33,9 @@ BACKENDS = (
     Backend("ibm_torino", "paused", 133, "Heron r1", 0, 0.0051, 0.0224, 210_000),
 )
 JOBS = (
-    Job("d1f3k0job0000000000a", "ibm_fez", "sampler", "Completed", WHEN, session_id="s-42a", usage_seconds=2),
-    Job("d1f3k0job0000000000b", "ibm_brisbane", "estimator", "Failed", WHEN, reason="ISA check failed"),
-    Job("d1f3k0job0000000000c", "ibm_fez", "sampler", "Cancelled", WHEN, tags=("bell", "week-9")),
+    Job("d1f3k0job0000000000a", "ibm_fez", "sampler", JobStatus.COMPLETED, WHEN, session_id="s-42a", usage_seconds=2),
+    Job("d1f3k0job0000000000b", "ibm_brisbane", "estimator", JobStatus.FAILED, WHEN, reason="ISA check failed"),
+    Job("d1f3k0job0000000000c", "ibm_fez", "sampler", JobStatus.CANCELLED, WHEN, tags=("bell", "week-9")),
 )
 SESSIONS = {
     "s-42a": Session("s-42a", "dedicated", "active", "ibm_fez", True, max_ttl=28800, interactive_ttl=60),

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.secret import Secret
 from tui.config import (
     CHANNELS,
     Channel,
@@ -31,6 +30,7 @@ from tui.qiskit_accounts import (
     account_from_environment,
     read_saved_accounts,
 )
+from tui.secret import Secret
 
 if TYPE_CHECKING:
     from tui.connection import Connection

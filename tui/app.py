@@ -11,19 +11,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from textual import events, work
 from textual.app import App, SystemCommand
-from textual.widget import AwaitMount
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from tui.api.errors import ApiError, Unauthorized
-from tui.messages import BackendsLoaded, JobsRefreshed, JobsRefreshFailed, ServiceConnected, ServiceFailed
+from tui.messages import (
+    BackendsLoaded,
+    JobsRefreshed,
+    JobsRefreshFailed,
+    JobSubmitted,
+    ServiceConnected,
+    ServiceFailed,
+)
 from tui.preferences import Preferences, load_preferences
 
 if TYPE_CHECKING:
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from tui.connection import Connection
     from tui.credentials import TokenStore
     from tui.monitor import JobMonitor, JobsSnapshot
+    from tui.workspace import Workspace
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 MIN_SIZE = (80, 24)
@@ -87,6 +95,7 @@ class QrtApp(App[None]):
         self._connect = connect
         self.preferences = preferences or Preferences()
         self.connection: Connection | None = None
+        self.workspace: Workspace | None = None  # the use cases, on `connection`
         self.monitor: JobMonitor | None = None
         self._poll_timer: Timer | None = None
         self._accounts: Accounts | None = None
@@ -157,7 +166,7 @@ class QrtApp(App[None]):
         """Switch profile: close the old connection, forget its data, open the new one."""
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        old, self.connection, self.monitor = self.connection, None, None
+        old, self.connection, self.monitor, self.workspace = self.connection, None, None, None
         self.backends, self.selected_backend, self.jobs_snapshot, self.sessions = (), None, None, {}
         self.jobs_stale_since = None
         self.connection_label = "Connecting…"
@@ -187,14 +196,16 @@ class QrtApp(App[None]):
         """Forget the current connection without closing it (its owner closes it)."""
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        self.connection, self.monitor = None, None
+        self.connection, self.monitor, self.workspace = None, None, None
         self.connection_label = "Logged out · F6 to log in"
 
     def on_service_connected(self, message: ServiceConnected) -> None:
         from tui.monitor import JobMonitor
+        from tui.workspace import Workspace
 
         connection = message.connection
         self.connection = connection
+        self.workspace = Workspace(connection)
         self.connection_label = connection.description
         self.sub_title = "local simulator" if connection.is_local else connection.profile_name
         self.monitor = JobMonitor(connection.client)
@@ -220,12 +231,16 @@ class QrtApp(App[None]):
     def require_client(self) -> RuntimeClient:
         return self.require_connection().client
 
+    def require_workspace(self) -> Workspace:
+        if self.workspace is None:
+            raise ApiError("Not connected yet; wait for the service to come up.")
+        return self.workspace
+
     # backends ------------------------------------------------------------------------
 
     @work(exclusive=True, group="backends", exit_on_error=False)
     async def load_backends(self) -> None:
-        backends = await self.require_client().backends()
-        self.post_message(BackendsLoaded([backend for backend in backends if not backend.is_mock]))
+        self.post_message(BackendsLoaded(await self.require_workspace().backends()))
 
     def on_backends_loaded(self, message: BackendsLoaded) -> None:
         self.backends = tuple(message.backends)
@@ -267,9 +282,11 @@ class QrtApp(App[None]):
             self.monitor.intervals.active = seconds
         return seconds
 
-    def watch_job(self, job_id: str) -> None:
+    def on_job_submitted(self, message: JobSubmitted) -> None:
+        if message.session is not None:
+            self.remember_session(message.session)
         if self.monitor is not None:
-            self.monitor.watch(job_id)
+            self.monitor.watch(message.job_id)
         self.poll_jobs()
 
     def remember_session(self, session: Session) -> None:
@@ -286,7 +303,7 @@ class QrtApp(App[None]):
         self.jobs_snapshot = message.snapshot
         self.jobs_stale_since = None
         for job in message.snapshot.newly_final:
-            severity = "information" if job.status == "Completed" else "warning"
+            severity: Literal["information", "warning"] = "information" if job.status.succeeded else "warning"
             self.notify(f"Job {job.id} {job.status.lower()} on {job.backend}.", severity=severity)
             if self.preferences.bell:
                 self.bell()
@@ -313,7 +330,7 @@ class QrtApp(App[None]):
         """Every action that has a key is in the palette too, named after its screen."""
         yield from super().get_system_commands(screen)
         area = type(screen).__name__.removesuffix("Screen") or "App"
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.show or not binding.description or binding.action in ("quit", "command_palette"):
                 continue
@@ -417,21 +434,10 @@ def default_connection_factory(
     profile_name: str | None = None, tokens: TokenStore | None = None, embedded: bool = False
 ) -> ConnectionFactory:
     """The chosen (or default) profile; with no account configured, or when asked, the
-    embedded service."""
-    from tui.config import data_dir, load_settings
-    from tui.connection import ProfileError, connect_profile, start_embedded_service
-    from tui.credentials import TokenStore
+    embedded service (`tui.workspace.connect`)."""
+    from tui.workspace import connect
 
-    async def connect() -> Connection:
-        settings = load_settings()
-        profile = None if embedded else settings.profile(profile_name)
-        if profile is None:
-            if profile_name:
-                raise ProfileError(f"There is no profile named '{profile_name}'.")
-            return await start_embedded_service(data_dir() / "serve")
-        return await connect_profile(profile, tokens or TokenStore())
-
-    return connect
+    return lambda: connect(profile_name, embedded=embedded, tokens=tokens)
 
 
 def keep_secrets_out_of_textual_log() -> None:

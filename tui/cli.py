@@ -1,4 +1,5 @@
-"""`qrt` starts the app; `qrt serve` starts the local Runtime-compatible service.
+"""`qrt` starts the app; `qrt serve` starts the local Runtime-compatible service; the
+other subcommands (`qrt jobs`, `qrt submit`...) are the command line (`tui.commands`).
 
 Kept free of heavy imports: argparse decides which side runs, and only that side's
 modules are imported.
@@ -82,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         "per second (default: no limit)",
     )
     serve.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--rendezvous", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--count-requests", action="store_true", help=argparse.SUPPRESS)
+
+    from tui.commands import register
+
+    register(commands)
     return parser
 
 
@@ -114,10 +120,15 @@ def main(argv: list[str] | None = None) -> int:
             allow_remote=args.allow_remote,
             log_level=args.log_level,
             stop_on_stdin_eof=args.stop_on_stdin_eof,
+            rendezvous=args.rendezvous,
             faults=args.faults,
             rate_limit=args.rate_limit,
             count_requests=args.count_requests,
         )
+    if getattr(args, "handler", None) is not None:
+        from tui.commands import run
+
+        return run(args)
     from tui.app import run_app
 
     return run_app(profile_name=args.profile)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +11,12 @@ import httpx
 
 from tui.api.auth import BearerAuthenticator, IamAuthenticator, LegacyAuthenticator, Secret
 from tui.api.client import RuntimeClient
+from tui.api.flavour import CLOUD_API, LEGACY_API
 from tui.api.transpiler import TranspilerService
-from tui.api.flavour import CLOUD_API, LEGACY_API, hub_group_project
 from tui.config import Profile
 from tui.credentials import TokenStore
-from tui.local_defaults import LOCAL_INSTANCE
-from tui.local_service import LocalService
+from tui.local_defaults import LOCAL_INSTANCE, hub_group_project
+from tui.local_service import DataDirInUse, LocalService, LocalServiceError, running_embedded
 
 IAM_URL = "https://iam.cloud.ibm.com"
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -73,12 +74,43 @@ def connect_to_local_service(
     return Connection(profile_name, client, is_local=True, service_url=url, transpiler=transpiler)
 
 
-async def start_embedded_service(data_dir: Path) -> Connection:
-    """Start a private `qrt serve` child and connect to it: the no-account default."""
-    service = await LocalService.start(data_dir)
-    connection = connect_to_local_service(service.url, service.api_key, service.instance)
-    connection.local_service = service
-    return connection
+EMBEDDED_BUSY_WAIT_SECONDS = 10.0
+
+
+async def start_embedded_service(data_dir: Path, reuse: bool = False) -> Connection:
+    """A private `qrt serve` child, connected: the no-account default. With `reuse` (the
+    command line), an embedded service already running on `data_dir` (the app's, or
+    another command's) is used instead, and left running. Without it (the app), a service
+    a command started on the same dir is waited for, briefly: two would run jobs twice."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + EMBEDDED_BUSY_WAIT_SECONDS
+    while True:
+        if reuse:
+            found = running_embedded(data_dir)
+            if found is not None and await _answers(found[0]):
+                url, api_key = found
+                return connect_to_local_service(url, api_key, LOCAL_INSTANCE, profile_name="embedded")
+        try:
+            service = await LocalService.start(data_dir)
+        except DataDirInUse:
+            if loop.time() > deadline:
+                raise LocalServiceError(
+                    f"Another qrt command is running the local service on {data_dir}; "
+                    "try again when it has finished."
+                ) from None
+            await asyncio.sleep(0.2)
+            continue
+        connection = connect_to_local_service(service.url, service.api_key, service.instance, "embedded")
+        connection.local_service = service
+        return connection
+
+
+async def _answers(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as probe:
+            return (await probe.get(f"{url}{CLOUD_API.base_path}/versions")).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def cloud_service_root(instance: str) -> str:

@@ -14,7 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tui.secret import Secret
 
@@ -125,9 +125,9 @@ class TokenStore:
 
     async def _call(self, function: object, *args: str) -> object:
         try:
-            call = asyncio.to_thread(function, *args)  # type: ignore[arg-type]
+            call: Any = asyncio.to_thread(function, *args)  # type: ignore[arg-type]
             return await asyncio.wait_for(call, self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.keyring_problem = f"the keyring did not answer within {self.timeout:.0f} s (locked?)"
         except KeyringUnavailable as exc:
             self.keyring_problem = str(exc)

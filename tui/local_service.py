@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tui.api.auth import Secret
-from tui.local_defaults import API_KEY_ENV, LOCAL_INSTANCE, READY_PREFIX
+from tui.local_defaults import API_KEY_ENV, LOCAL_INSTANCE, READY_PREFIX, RENDEZVOUS_FILE
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 STOP_GRACE_SECONDS = 0.8
@@ -35,10 +35,17 @@ class LocalServiceError(RuntimeError):
     pass
 
 
+class DataDirInUse(LocalServiceError):
+    """Another `qrt serve` runs on the data dir (exit code 3): reuse it, or wait for it."""
+
+
+DATA_DIR_IN_USE_EXIT = 3
+
+
 async def _spawn(data_dir: Path, api_key: str, port: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tui", "serve", "--port", str(port), "--data-dir", str(data_dir),
-        "--instance", LOCAL_INSTANCE, "--stop-on-stdin-eof",
+        "--instance", LOCAL_INSTANCE, "--stop-on-stdin-eof", "--rendezvous",
         # Never written to: when the app exits or dies, the pipe closes and the service stops.
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -52,7 +59,10 @@ async def _started(process: asyncio.subprocess.Process, timeout: float) -> str:
     """The URL the child announces; kills it and raises LocalServiceError if it does not."""
     try:
         return await asyncio.wait_for(_read_url(process), timeout)
-    except (asyncio.TimeoutError, LocalServiceError) as exc:
+    except DataDirInUse:
+        await process.wait()
+        raise
+    except (TimeoutError, LocalServiceError) as exc:
         stderr = await _drain(process)
         if process.returncode is None:
             process.kill()
@@ -145,7 +155,7 @@ class LocalService:
                 await asyncio.wait_for(self.process.wait(), timeout)
             except ProcessLookupError:
                 pass
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
         for reader in self._readers:
@@ -153,12 +163,29 @@ class LocalService:
         await asyncio.gather(*self._readers, return_exceptions=True)
 
 
+def running_embedded(data_dir: Path) -> tuple[str, Secret] | None:
+    """The URL and key of the embedded service already running on `data_dir` (the app's,
+    or another command's), from its rendezvous file; None if there is none alive."""
+    import json
+
+    try:
+        found = json.loads((data_dir / RENDEZVOUS_FILE).read_text())
+        url, pid, key = str(found["url"]), int(found["pid"]), str(found["api_key"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url, Secret(key)
+
+
 async def _read_url(process: asyncio.subprocess.Process) -> str:
     assert process.stdout is not None
     while True:
         line = await process.stdout.readline()
         if not line:
-            raise LocalServiceError(f"it exited with code {await process.wait()}")
+            code = await process.wait()
+            if code == DATA_DIR_IN_USE_EXIT:
+                raise DataDirInUse("another qrt serve is running on its data dir")
+            raise LocalServiceError(f"it exited with code {code}")
         text = line.decode(errors="replace").strip()
         if text.startswith(READY_PREFIX):
             return text.removeprefix(READY_PREFIX)
@@ -169,7 +196,7 @@ async def _drain(process: asyncio.subprocess.Process) -> str:
         return ""
     try:
         data = await asyncio.wait_for(process.stderr.read(4000), 1.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return ""
     return data.decode(errors="replace").strip().splitlines()[-1] if data.strip() else ""
 

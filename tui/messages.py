@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from tui.api.models import Backend, Job, Session
     from tui.circuits import CircuitSummary, QasmProblem, TranspiledCircuit
     from tui.connection import Connection
-    from tui.monitor import JobsSnapshot
     from tui.job_details import JobDetails
+    from tui.monitor import JobsSnapshot
     from tui.results import PubValues, RegisterCounts
 
 
@@ -46,9 +46,11 @@ class CircuitTranspiled(Message):
 
 @dataclass
 class JobSubmitted(Message):
+    """Bubbles to the app, which watches the job and remembers the session opened for it."""
+
     job_id: str
     backend: str
-    session_id: str | None = None
+    session: Session | None = None
     what: str = ""
 
 

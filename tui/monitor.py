@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
 from typing import TYPE_CHECKING
 
 from tui.api.errors import ApiError, NotFound
-from tui.api.models import FINAL_JOB_STATUSES, Job
+from tui.api.models import Job, JobStatus
 
 if TYPE_CHECKING:
     from tui.api.client import RuntimeClient
@@ -49,7 +48,7 @@ class JobMonitor:
     last_error: ApiError | None = None
     consecutive_failures: int = 0
     requests_made: int = 0
-    _statuses: dict[str, str] = field(default_factory=dict)
+    _statuses: dict[str, JobStatus] = field(default_factory=dict)
 
     async def poll(self) -> JobsSnapshot:
         """One cycle. On failure, remember since when the data is stale and re-raise."""
@@ -72,7 +71,7 @@ class JobMonitor:
         self.requests_made += 1
         jobs = list(page.jobs)
         shown = {job.id for job in jobs}
-        was_active = {job_id for job_id, status in self._statuses.items() if not _final(status)}
+        was_active = {job_id for job_id, status in self._statuses.items() if not status.is_final}
         if was_active - shown:
             # Active jobs older than the first page: one more request covers all of them.
             pending = await self.client.jobs(limit=200, pending=True)
@@ -95,17 +94,14 @@ class JobMonitor:
             newly_final=newly_final,
         )
 
-    def watch(self, job_id: str, status: str = "Queued") -> None:
+    def watch(self, job_id: str, status: JobStatus = JobStatus.QUEUED) -> None:
         """Track a job just submitted, so its completion is reported even off the first page."""
         self._statuses.setdefault(job_id, status)
 
     def next_delay(self) -> float:
         if self.consecutive_failures:
             return min(self.intervals.max_backoff, self.intervals.active * 2**self.consecutive_failures)
-        busy = any(not _final(status) for status in self._statuses.values())
+        busy = any(not status.is_final for status in self._statuses.values())
         delay = self.intervals.active if busy else self.intervals.idle
         return max(self.intervals.floor, delay)
 
-
-def _final(status: str) -> bool:
-    return status in FINAL_JOB_STATUSES

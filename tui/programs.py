@@ -30,6 +30,16 @@ class ProgramResults:
     counts: list[RegisterCounts] = field(default_factory=list)
     values: list[PubValues] = field(default_factory=list)
 
+    def export(self, as_json: bool) -> str | None:
+        """The results as CSV or JSON (the formats README documents); None if there are none."""
+        from tui.results import counts_to_csv, counts_to_json, values_to_csv, values_to_json
+
+        if self.values:
+            return values_to_json(self.values) if as_json else values_to_csv(self.values)
+        if self.counts:
+            return counts_to_json(self.counts) if as_json else counts_to_csv(self.counts)
+        return None
+
 
 @dataclass(frozen=True)
 class SubmitWay:

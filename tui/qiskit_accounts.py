@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tui.secret import Secret
 from tui.config import Channel, Profile
+from tui.secret import Secret
 
 IBM_CLOUD_URL = "https://cloud.ibm.com"
 ENVIRONMENT_PROFILE_NAME = "qiskit-env"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -16,7 +18,7 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.2f}"
 
 
-def _sort_key(name: str):  # noqa: ANN202 - a key function for sorted()
+def _sort_key(name: str) -> Any:  # a key function for sorted()
     worst = float("inf")
     return {
         "name": lambda b: b.name,

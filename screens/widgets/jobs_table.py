@@ -18,14 +18,15 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from tui.api.models import Job
+from tui.api.models import Job, JobStatus
 
 STATUS_STYLES = {
-    "Queued": "yellow",
-    "Running": "cyan",
-    "Completed": "green",
-    "Failed": "red",
-    "Cancelled": "magenta",
+    JobStatus.QUEUED: "yellow",
+    JobStatus.RUNNING: "cyan",
+    JobStatus.COMPLETED: "green",
+    JobStatus.FAILED: "red",
+    JobStatus.CANCELLED: "magenta",
+    JobStatus.CANCELLED_RAN_TOO_LONG: "magenta",
 }
 # (key, label, width in compact layout: None fits the content, 0 drops the column)
 COLUMNS = (("status", "Status", None), ("id", "Job", 11), ("backend", "Backend", None),

@@ -47,10 +47,10 @@ def _highlight_name(token_type: _TokenType) -> str | None:
     return None
 
 
-def qasm_highlights(text: str) -> dict[int, list[tuple[int, int, str]]]:
+def qasm_highlights(text: str) -> dict[int, list[tuple[int, int | None, str]]]:
     """Per line, (start byte, end byte, highlight name): the shape TextArea renders."""
     version = 2 if text.lstrip().startswith("OPENQASM 2") else 3
-    highlights: dict[int, list[tuple[int, int, str]]] = {}
+    highlights: dict[int, list[tuple[int, int | None, str]]] = {}
     line, column = 0, 0
     for token_type, value in _lexer(version).get_tokens(text):
         name = _highlight_name(token_type)

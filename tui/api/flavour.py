@@ -11,16 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tui.local_defaults import hub_group_project
+
 API_VERSION = "2026-04-15"
-
-
-def hub_group_project(instance: str) -> tuple[str, str, str]:
-    """The three parts of an older-API instance; ValueError unless it has exactly three."""
-    parts = instance.split("/")
-    if len(parts) != 3 or not all(part.strip() for part in parts):
-        raise ValueError(f"'{instance}' is not of the form hub/group/project")
-    hub, group, project = parts
-    return hub, group, project
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any, Literal
 
 SUBMISSION_TAG_PREFIX = "qrt-submission:"  # the client's per-submission tag, hidden in tables
-FINAL_JOB_STATUSES = frozenset({"Completed", "Failed", "Cancelled", "Cancelled - Ran too long"})
+
+
+class JobStatus(StrEnum):
+    """A job's status as IBM's API names it today. The older API's upper-case names
+    (`DONE`, `ERROR`, `CANCELLED`...) are read into these; anything else is `UNKNOWN`."""
+
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    CANCELLED_RAN_TOO_LONG = "Cancelled - Ran too long"
+    UNKNOWN = "Unknown"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_JOB_STATUSES
+
+    @property
+    def succeeded(self) -> bool:
+        return self is JobStatus.COMPLETED
+
+    @classmethod
+    def parse(cls, value: Any) -> JobStatus:
+        text = str(value or "").strip()
+        try:
+            return cls(text)
+        except ValueError:
+            pass
+        upper = text.upper()
+        legacy = {"DONE": cls.COMPLETED, "COMPLETED": cls.COMPLETED, "ERROR": cls.FAILED, "FAILED": cls.FAILED,
+                  "CANCELLED": cls.CANCELLED, "CANCELED": cls.CANCELLED, "QUEUED": cls.QUEUED,
+                  "INITIALIZING": cls.QUEUED, "VALIDATING": cls.QUEUED, "RUNNING": cls.RUNNING,
+                  "CANCELLED - RAN TOO LONG": cls.CANCELLED_RAN_TOO_LONG}
+        return legacy.get(upper, cls.UNKNOWN)
+
+
+FINAL_JOB_STATUSES = frozenset({
+    JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.CANCELLED_RAN_TOO_LONG,
+})
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -86,7 +126,7 @@ class Job:
     id: str
     backend: str
     program: str
-    status: str
+    status: JobStatus
     created: datetime | None
     reason: str = ""
     session_id: str | None = None
@@ -95,7 +135,7 @@ class Job:
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL_JOB_STATUSES
+        return self.status.is_final
 
     @property
     def user_tags(self) -> tuple[str, ...]:
@@ -104,12 +144,12 @@ class Job:
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Job:
         state = data.get("state") or {}
-        status = state.get("status") or data.get("status") or "Unknown"
+        status = JobStatus.parse(state.get("status") or data.get("status"))
         return cls(
             id=str(data["id"]),
             backend=str(data.get("backend") or ""),
             program=str((data.get("program") or {}).get("id") or ""),
-            status=str(status).capitalize() if str(status).isupper() else str(status),
+            status=status,
             created=parse_timestamp(data.get("created")),
             reason=str(state.get("reason") or ""),
             session_id=data.get("session_id") or None,

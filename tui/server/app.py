@@ -16,8 +16,8 @@ from tui.server.context import ServiceContext, ServiceSettings
 from tui.server.errors import ApiProblem, install_error_handlers
 from tui.server.faults import CONTROL_PATH, FaultInjector, FaultMiddleware, FaultSpecError
 from tui.server.iam import TokenIssuer, iam_router, load_signing_secret
-from tui.server.legacy import legacy_router
 from tui.server.instances import instances_router
+from tui.server.legacy import legacy_router
 from tui.server.limits import BodyLimitMiddleware, HostGuardMiddleware
 from tui.server.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from tui.server.scheduler import JobScheduler
@@ -30,7 +30,9 @@ from tui.server.workers import WorkerLimits
 
 
 def create_app(
-    settings: ServiceSettings, on_ready: Callable[[], None] | None = None
+    settings: ServiceSettings,
+    on_ready: Callable[[], None] | None = None,
+    on_stopping: Callable[[], None] | None = None,
 ) -> FastAPI:
     faults = FaultInjector(settings.faults) if settings.faults is not None else None
     store = Store(settings.data_dir / DATABASE_NAME, is_full=faults.store_full if faults else None)
@@ -65,6 +67,8 @@ def create_app(
         if on_ready is not None:
             on_ready()
         yield
+        if on_stopping is not None:
+            on_stopping()
         try:
             transpile_tasks.stop()
             context.scheduler.stop()

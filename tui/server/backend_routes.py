@@ -10,7 +10,6 @@ from tui.server.backends import DeviceSnapshot
 from tui.server.context import ServiceContext
 from tui.server.errors import ApiProblem
 
-
 BackendName = Annotated[str, Path(max_length=64, examples=["ibm_brisbane"])]
 
 

@@ -78,7 +78,7 @@ class DeviceSnapshot:
             if name in TWO_QUBIT_GATES:
                 pairs = gate.get("coupling_map") or self.configuration.get("coupling_map") or []
                 by_gate.setdefault(name, set()).update(tuple(p) for p in pairs)
-        return {name: frozenset(pairs) for name, pairs in by_gate.items()}  # type: ignore[misc]
+        return {name: frozenset(pairs) for name, pairs in by_gate.items()}
 
     @cached_property
     def performance_metrics(self) -> dict[str, Any]:

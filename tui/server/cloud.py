@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tui.server.backend_routes import add_backend_detail_routes
+from tui.server.backends import device_summary
 from tui.server.context import API_VERSIONS, ServiceContext
 from tui.server.iam import TokenClaims
-from tui.server.backends import device_summary
 from tui.server.jobs import (
     MAX_TAG_LENGTH,
     MAX_TAGS,

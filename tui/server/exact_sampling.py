@@ -79,7 +79,7 @@ class DeviceSimulator(AerSimulator):
         self.methods_used: set[str] = set()
         self.approximations: set[str] = set()
 
-    def run(self, circuits: Any, shots: int = 1024, **options: Any) -> Any:  # type: ignore[override]
+    def run(self, circuits: Any, shots: int = 1024, **options: Any) -> Any:
         from qiskit import QuantumCircuit
 
         if isinstance(circuits, QuantumCircuit):

@@ -11,11 +11,8 @@ simulation approximated (`tui.server.methods`).
 from __future__ import annotations
 
 import json
-import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +21,6 @@ from tui.server.backends import DeviceSnapshot
 from tui.server.noise import device_noise_model
 from tui.server.options import (
     OptionError,
-    default_precision,
-    default_shots,
-    twirling_plan,
-    unapplied_options,
 )
 
 if TYPE_CHECKING:
@@ -76,13 +69,13 @@ def warm_up() -> None:
     import qiskit_aer  # noqa: F401
     from qiskit.primitives import BackendEstimatorV2  # noqa: F401
     from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2  # noqa: F401
+    from qiskit_ibm_runtime.models import BackendProperties  # noqa: F401
+    from qiskit_ibm_runtime.utils.backend_decoder import properties_from_server_data  # noqa: F401
 
     import tui.server.noise  # noqa: F401
     import tui.server.pubs  # noqa: F401
     import tui.server.sampling  # noqa: F401
     import tui.server.twirling  # noqa: F401
-    from qiskit_ibm_runtime.models import BackendProperties  # noqa: F401
-    from qiskit_ibm_runtime.utils.backend_decoder import properties_from_server_data  # noqa: F401
 
     keep_out_of_full_collections()
 

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tui.server.context import ServiceContext
 from tui.server.backend_routes import device_or_404
+from tui.server.context import ServiceContext
 from tui.server.errors import ApiProblem
 from tui.server.instances import ensure_usage_left
 from tui.server.options import OptionError

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tui.local_defaults import hub_group_project
 from tui.server.access_tokens import DEFAULT_TTL_SECONDS, LOCAL_USER_ID, LegacyCredentials
 from tui.server.backend_routes import add_backend_detail_routes
-from tui.api.flavour import hub_group_project
 from tui.server.context import ServiceContext
 from tui.server.errors import ApiProblem, route_class_with_error_body, validation_message
 from tui.server.jobs import (

@@ -11,8 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.api.flavour import hub_group_project
-from tui.local_defaults import API_KEY_ENV, READY_PREFIX
+from tui.local_defaults import API_KEY_ENV, DATA_DIR_LOCK, READY_PREFIX, RENDEZVOUS_FILE, hub_group_project
 from tui.server.context import DEFAULT_INSTANCE, DEFAULT_LEGACY_INSTANCE, ServiceSettings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -32,6 +31,7 @@ def run_service(
     max_job_seconds: float = 3600.0,
     log_level: str,
     stop_on_stdin_eof: bool = False,
+    rendezvous: bool = False,
     faults: str | None = None,
     rate_limit: float | None = None,
     count_requests: bool = False,
@@ -79,6 +79,11 @@ def run_service(
             return 2
     for notice in make_private(data_dir):
         print(f"qrt serve: {notice}", file=sys.stderr, flush=True)
+    holder = hold_data_dir(data_dir)
+    if holder is not None:
+        print(f"qrt serve: another qrt serve (pid {holder}) is running on {data_dir}; two on one "
+              "data dir would run its jobs twice. Stop it, or pass another --data-dir.", file=sys.stderr, flush=True)
+        return 3
     from tui.server.store import DATABASE_NAME, StoreDamaged, check_database
 
     try:
@@ -111,6 +116,8 @@ def run_service(
         print(f"qrt serve: data in {data_dir}", flush=True)
         if generated:
             print(f"qrt serve: API key {key}  (generated; shown once)", flush=True)
+        if rendezvous:
+            write_rendezvous(data_dir, url, key)
 
     if stop_on_stdin_eof:
         from tui.server.workers import die_with_parent
@@ -118,13 +125,52 @@ def run_service(
         die_with_parent(signal.SIGTERM)  # embedded: the app's death stops us, however it dies
         threading.Thread(target=_stop_on_stdin_eof, name="qrt-stdin-watch", daemon=True).start()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    app = create_app(settings, on_ready=announce)
+    def withdraw() -> None:
+        if rendezvous:
+            (data_dir / RENDEZVOUS_FILE).unlink(missing_ok=True)
+
+    app = create_app(settings, on_ready=announce, on_stopping=withdraw)
     config = uvicorn.Config(
         app, http=DroppableH11Protocol, log_level=log_level, access_log=log_level == "debug", lifespan="on",
         timeout_graceful_shutdown=3,
     )
+    # uvicorn re-raises a SIGTERM it handled once it has shut down: nothing after this
+    # line runs then, so what must happen at the end happens in the lifespan (`withdraw`).
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def hold_data_dir(data_dir: Path) -> int | None:
+    """Lock the data dir for this process's life (the kernel drops the lock however it
+    dies); if another `qrt serve` holds it, its pid (or 0 if unknown) and no lock."""
+    import fcntl
+
+    descriptor = os.open(data_dir / DATA_DIR_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 32).decode(errors="replace").strip()
+        os.close(descriptor)
+        return int(holder) if holder.isdigit() else 0
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, str(os.getpid()).encode())
+    os.set_inheritable(descriptor, False)
+    _held_locks.append(descriptor)  # open for as long as the process lives
+    return None
+
+
+_held_locks: list[int] = []
+
+
+def write_rendezvous(data_dir: Path, url: str, key: str) -> None:
+    """Where `qrt` commands find this embedded service: 0600 in the private data dir."""
+    import json
+
+    partial = data_dir / f"{RENDEZVOUS_FILE}.partial"
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump({"url": url, "pid": os.getpid(), "api_key": key}, handle)
+    partial.replace(data_dir / RENDEZVOUS_FILE)
 
 
 def _raise_open_files_limit() -> None:

@@ -40,13 +40,13 @@ def _decoded_properties(props_file: str) -> dict[str, Any]:
     with open(props_file) as handle:
         raw = json.load(handle)
     properties_from_server_data(raw)  # decodes dates and drops fractional entries in place
-    return raw  # type: ignore[no-any-return]
+    return raw
 
 
 @lru_cache(maxsize=16)
 def _configuration(conf_file: str) -> dict[str, Any]:
     with open(conf_file) as handle:
-        return json.load(handle)  # type: ignore[no-any-return]
+        return json.load(handle)
 
 
 _gate_errors: dict[tuple[str, str, tuple[int, ...]], QuantumError | None] = {}

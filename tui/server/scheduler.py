@@ -29,6 +29,7 @@ from tui.server.store import JobRecord, Store, utc_now
 from tui.server.workers import Worker, WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut
 
 log = logging.getLogger("qrt.serve")
+DEFAULT_LIMITS = WorkerLimits()
 FAILED_CODE = 1517
 RAN_TOO_LONG_CODE = 1305  # the official client raises RuntimeJobMaxTimeoutError for it
 DEFAULT_TIME_LIMIT_SECONDS = 600  # IBM's default `cost` when a job names none
@@ -54,7 +55,7 @@ class JobScheduler:
         on_job_started: Callable[[Store, JobRecord], None] = lambda store, job: None,
         on_job_finished: Callable[[Store, str | None], None] = lambda store, session_id: None,
         is_held: Callable[[], bool] = lambda: False,
-        limits: WorkerLimits = WorkerLimits(),
+        limits: WorkerLimits = DEFAULT_LIMITS,
         max_job_seconds: float | None = None,
     ) -> None:
         self._is_held = is_held

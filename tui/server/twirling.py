@@ -62,7 +62,7 @@ class TwirlingAerSimulator(DeviceSimulator):
         self._twirl_seed = seed
         self._one_qubit_basis = sorted(ONE_QUBIT_GATES & set(noise_model.basis_gates))
 
-    def run(self, circuits: Any, shots: int = 1024, **options: Any) -> DoneJob:  # type: ignore[override]
+    def run(self, circuits: Any, shots: int = 1024, **options: Any) -> DoneJob:
         import numpy as np
         from qiskit import QuantumCircuit
 
@@ -137,7 +137,7 @@ def twirl_measurements(circuit: QuantumCircuit, flips: Any) -> tuple[QuantumCirc
         clbit = circuit.find_bit(item.clbits[0]).index if item.clbits else None
         flip = (
             item.operation.name == "measure"
-            and last_write.get(clbit) == position  # type: ignore[arg-type]
+            and last_write.get(clbit) == position
             and bool(flips[clbit])
         )
         if flip:

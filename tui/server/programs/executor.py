@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from tui.server.independent import Block, sample_clbits, simulated_width
 from tui.server.job_worker import (
     JobOutcome,
     JobSpec,
@@ -31,11 +32,9 @@ from tui.server.job_worker import (
     device_from_spec,
     touched_qubits,
 )
-from tui.server.independent import Block, sample_clbits, simulated_width
 from tui.server.programs.base import Program, ProgramInputError
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from tui.server.backends import DeviceSnapshot
 
@@ -239,7 +238,7 @@ def run(spec: JobSpec) -> JobOutcome:
         item_results.append({**results, **outputs})
     ran_to = datetime.now(timezone.utc)
     execution_ns = time.perf_counter_ns() - started
-    service_metadata = {
+    service_metadata: dict[str, Any] = {
         "simulator": {
             "backend": spec.backend_name or device.name,
             "device_qubits": cut.device_qubits,
