@@ -115,6 +115,8 @@ class SessionsScreen(AreaScreen):
         self.qrt.sessions = {**self.qrt.sessions, **{s.id: s for s in message.sessions}}
 
     def show_sessions(self) -> None:
+        """Reconcile the table with what is known, row by session id: cells change in
+        place, new sessions are added, forgotten ones removed; the cursor stays put."""
         table = self.query_one("#sessions", DataTable)
         keep = self._selected_id()
         snapshot = self.qrt.jobs_snapshot
@@ -122,16 +124,25 @@ class SessionsScreen(AreaScreen):
         for job in snapshot.jobs if snapshot else ():
             if job.session_id:
                 jobs_by_session[job.session_id] = jobs_by_session.get(job.session_id, 0) + 1
-        table.clear()
         now = datetime.now(timezone.utc)
-        for session in sorted(self.qrt.sessions.values(), key=lambda s: (s.is_closed, s.id)):
-            table.add_row(
-                Text(session.state, style=STATE_STYLES.get(session.state, "")), session.id,
-                *_countdowns(session, now), "yes" if session.accepting_jobs else "no",
-                str(jobs_by_session.get(session.id, 0)), session.mode, session.backend or "—",
-                key=session.id,
-            )
-        if keep in self.qrt.sessions:
+        sessions = self.qrt.sessions
+        for gone in [key for key in table.rows if key.value not in sessions]:
+            table.remove_row(gone)
+        for session in sorted(sessions.values(), key=lambda s: (s.is_closed, s.id)):
+            cells = {
+                "state": Text(session.state, style=STATE_STYLES.get(session.state, "")), "id": session.id,
+                **dict(zip(("closes", "inactive"), _countdowns(session, now))),
+                "accepting": "yes" if session.accepting_jobs else "no",
+                "jobs": str(jobs_by_session.get(session.id, 0)), "mode": session.mode,
+                "backend": session.backend or "—",
+            }
+            if session.id in table.rows:
+                for column, value in cells.items():
+                    table.update_cell(session.id, column, value)
+            else:
+                table.add_row(*cells.values(), key=session.id)
+        table.sort("state", "id", key=lambda cells: (cells[0].plain == "closed", cells[1]))
+        if keep in sessions:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._show_detail()
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,24 +14,11 @@ from screens.widgets.counts_table import CountsTable
 from screens.widgets.jobs_table import JobsTable
 from screens.widgets.qasm_editor import QasmEditor
 from tests.conftest import ServiceInfo
+from tests.helpers.pilot import FAST_POLLING, SIZE, never_connects, wait_for
 from tui.api.auth import Secret
 from tui.app import QrtApp, default_connection_factory
 from tui.connection import Connection, connect_to_local_service
 from tui.preferences import Preferences
-
-SIZE = (100, 30)
-FAST_POLLING = Preferences(poll_seconds=0.5)
-
-
-async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            app = pilot.app
-            state = f"connection: {getattr(app, 'connection_label', '?')}; notifications: " + " | ".join(
-                f"{n.title}: {n.message}" for n in app._notifications)
-            raise AssertionError(f"timed out after {timeout}s waiting for {what} ({state})")
-        await pilot.pause(0.05)
 
 
 def app_on(service: ServiceInfo, api_key: str | None = None) -> QrtApp:
@@ -427,11 +412,6 @@ async def test_log_in_with_a_profile_then_log_out(
         assert not await app.accounts.has_token("lab")
 
 
-async def never_connects() -> Connection:
-    import asyncio
-
-    await asyncio.sleep(3600)
-    raise AssertionError("unreachable")
 
 
 async def test_a_failure_ends_the_busy_status_and_says_what_to_change(service: ServiceInfo) -> None:

@@ -33,7 +33,7 @@ async def test_the_submit_dialog_opens_when_the_last_session_has_closed() -> Non
 async def test_the_size_notice_leaves_when_the_terminal_grows_back_on_another_screen() -> None:
     """F4, shrink to 60x20, F2, grow to 100x30, F4: the notice once stayed on the jobs screen."""
     from screens.too_small import TooSmallScreen
-    from tests.test_app import FAST_POLLING, never_connects
+    from tests.helpers.pilot import FAST_POLLING, never_connects
     from tui.app import QrtApp
 
     app = QrtApp(never_connects, FAST_POLLING)
@@ -56,7 +56,7 @@ async def test_a_screenshot_is_saved_where_it_can_be_and_says_where(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fresh home has no ~/Downloads: Textual's screenshot failed without a path."""
-    from tests.test_app import FAST_POLLING, never_connects
+    from tests.helpers.pilot import FAST_POLLING, never_connects
     from tui.app import QrtApp
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -106,7 +106,7 @@ def test_saving_a_profile_keeps_what_the_user_wrote(tmp_path: Path, monkeypatch:
 
 
 async def test_a_theme_picked_is_remembered_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_app import never_connects
+    from tests.helpers.pilot import never_connects
     from tui.app import QrtApp
     from tui.preferences import load_preferences
 
@@ -135,7 +135,7 @@ def test_shots_are_limited_by_the_backends_own_max_shots() -> None:
 def test_the_service_refuses_a_pub_over_the_backends_max_shots(service: ServiceInfo) -> None:
     import httpx
 
-    from tests.test_server_engine import ghz_qasm, isa
+    from tests.helpers.service import ghz_qasm, isa
 
     body = {"program_id": "sampler", "backend": "ibm_brisbane",
             "params": {"pubs": [[isa(ghz_qasm(2, False)), None, 200_000]], "version": 2}}
@@ -150,7 +150,7 @@ async def test_at_80_columns_the_top_bar_shows_stale_and_the_profile() -> None:
 
     from textual.widgets import Static
 
-    from tests.test_app import FAST_POLLING, never_connects
+    from tests.helpers.pilot import FAST_POLLING, never_connects
     from tui.app import QrtApp
 
     app = QrtApp(never_connects, FAST_POLLING)

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from tests.conftest import drain_output, start_service
+from tests.helpers.pilot import SIZE, wait_for
+from tests.helpers.service import SLOW_SHOTS, ghz_qasm, isa, submit, worker_pid
 from tests.processes import alive, descendants, wait_until
-from tests.test_app import SIZE, wait_for
-from tests.test_server_engine import SLOW_SHOTS, ghz_qasm, isa, submit, worker_pid
 from tui.app import QrtApp, default_connection_factory
 from tui.local_defaults import LOCAL_INSTANCE
 

@@ -8,7 +8,7 @@ import pytest
 from textual import constants
 from textual.widgets import Input
 
-from tests.test_app import FAST_POLLING, SIZE, never_connects
+from tests.helpers.pilot import FAST_POLLING, SIZE, never_connects
 from tui.app import QrtApp, keep_secrets_out_of_textual_log
 
 

@@ -228,3 +228,9 @@ def test_the_readme_script(where: str, request: pytest.FixtureRequest, tmp_path:
     rows = list(csv.DictReader(io.StringIO((tmp_path / "counts.csv").read_text())))
     assert sum(int(row["count"]) for row in rows) == 1000
     assert {row["bitstring"] for row in rows[:2]} == {"00", "11"}
+
+
+def test_a_closed_pipe_is_not_an_error(home: dict[str, str]) -> None:
+    ran = subprocess.run(f"{sys.executable} -m tui backends | head -2", shell=True, env=home,
+                         capture_output=True, text=True, timeout=120)
+    assert len(ran.stdout.splitlines()) == 2 and ran.stderr == ""

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from tests.conftest import ServiceInfo
+from tests.helpers.client import make_client, wait_final
 from tui.api.auth import IamAuthenticator, Secret
 from tui.api.client import SUBMISSION_TAG_PREFIX, RetryPolicy, RuntimeClient
 from tui.api.errors import InvalidInput, NotFound, Unauthorized, Unavailable
 from tui.monitor import JobMonitor
 from tui.results import sampler_counts
-
-
-def make_client(service: ServiceInfo, api_key: str | None = None) -> RuntimeClient:
-    auth = IamAuthenticator(Secret(api_key or service.api_key), service.url)
-    return RuntimeClient(f"{service.url}/api/v1", auth, service.instance)
-
-
-async def wait_final(client: RuntimeClient, job_id: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = await client.job(job_id)
-        if job.is_final:
-            return job.status
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 async def test_backends_submit_poll_results(service: ServiceInfo, bell_isa_qasm: str) -> None:

@@ -9,17 +9,14 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_client import wait_final
+from tests.helpers.client import legacy_profile, stored_key, wait_final
 from tui.accounts import Accounts
 from tui.api.auth import BearerAuthenticator
 from tui.api.errors import Unauthorized
-from tui.config import Profile
 from tui.connection import Connection, ProfileError, connect_profile, legacy_client
-from tui.credentials import TokenStore
+from tui.local_defaults import LEGACY_INSTANCE
 from tui.results import sampler_counts
 from tui.secret import Secret
-
-LEGACY_INSTANCE = "ibm-q/open/main"  # the service's default --legacy-instance
 
 
 class RequestRecorder(httpx.AsyncHTTPTransport):
@@ -42,14 +39,8 @@ class RequestRecorder(httpx.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-def legacy_profile(service: ServiceInfo, instance: str = LEGACY_INSTANCE) -> Profile:
-    return Profile(name="classic", channel="legacy", url=service.url, instance=instance)
 
 
-async def stored_key(service: ServiceInfo) -> TokenStore:
-    tokens = TokenStore()
-    await tokens.save("classic", Secret(service.api_key))
-    return tokens
 
 
 async def test_legacy_profile_lists_submits_fetches_and_runs_a_session(

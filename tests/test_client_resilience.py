@@ -9,24 +9,11 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo
+from tests.helpers.client import FAST_RETRY, CountingTransport, sent
 from tui.api.auth import IamAuthenticator, Secret
-from tui.api.client import RetryPolicy, RuntimeClient
+from tui.api.client import RuntimeClient
 from tui.api.errors import Unavailable
 from tui.monitor import JobMonitor
-
-FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.05, max_delay=0.2, max_retry_after=1.5)
-
-
-class CountingTransport(httpx.AsyncHTTPTransport):
-    """Counts the requests the client really sends."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[tuple[str, str]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append((request.method, request.url.path))
-        return await super().handle_async_request(request)
 
 
 @pytest.fixture
@@ -44,8 +31,6 @@ async def counted(service: ServiceInfo) -> AsyncIterator[tuple[RuntimeClient, Co
     await client.aclose()
 
 
-def sent(transport: CountingTransport, method: str, path_end: str) -> int:
-    return sum(1 for m, p in transport.requests if m == method and p.endswith(path_end))
 
 
 async def test_a_burst_of_503_is_retried_within_bounds(service: ServiceInfo, counted: Any) -> None:

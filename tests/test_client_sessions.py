@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_client import make_client, wait_final
+from tests.helpers.client import make_client, wait_final
 from tui.api.client import SUBMISSION_TAG_PREFIX, RuntimeClient
 from tui.api.errors import ApiError, Conflict
 from tui.api.models import Session

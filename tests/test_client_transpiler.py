@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_client import wait_final
-from tests.test_client_legacy import legacy_profile, stored_key
-from tests.test_client_resilience import FAST_RETRY, CountingTransport, sent
+from tests.helpers.client import FAST_RETRY, CountingTransport, legacy_profile, sent, stored_key, wait_final
 from tui.api.auth import BearerAuthenticator, IamAuthenticator
 from tui.api.client import RuntimeClient
 from tui.api.errors import TranspileFailed, Unauthorized

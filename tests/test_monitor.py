@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_client import make_client
+from tests.helpers.client import make_client
 from tui.api.client import RuntimeClient
 from tui.monitor import JobMonitor
 

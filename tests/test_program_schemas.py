@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import error_message, wait_final
+from tests.helpers.service import error_message, wait_final
 
 SCHEMA_VERSIONS = ["v0.1", "v0.2", "v1.0", "v1.1", "v2.0"]
 

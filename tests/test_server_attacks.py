@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import API_KEY_GRANT, ServiceInfo, drain_output, start_service, stop_service
-from tests.test_server_rest import error_message
+from tests.helpers.service import error_message
 
 
 def submit_qasm(service: ServiceInfo, qasm: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -209,8 +209,7 @@ def test_a_full_disk_fails_no_request_with_a_500_and_recovers_by_itself(tmp_path
     """Once, a full disk when a job finished left it Running and its backend wedged until a
     restart, and submissions got 500. Now: 507 for what cannot be stored, reads go on, the
     finished job's result waits in memory, and everything resumes once space is back."""
-    from tests.test_server_engine import ghz_qasm, isa, submit, worker_pid
-    from tests.test_server_rest import wait_final
+    from tests.helpers.service import ghz_qasm, isa, submit, wait_final, worker_pid
 
     info = start_service(tmp_path, secrets.token_urlsafe(16), "--faults", "", "--workers", "1")
     drain_output(info)
@@ -246,7 +245,7 @@ def _serve_output(data_dir: Path) -> tuple[int, str]:
 
 @pytest.mark.parametrize("damage", ["empty", "garbage header", "truncated", "overwritten blocks", "directory"])
 def test_a_damaged_database_is_refused_in_one_message(tmp_path: Path, damage: str) -> None:
-    from tests.test_server_engine import ghz_qasm, isa, submit
+    from tests.helpers.service import ghz_qasm, isa, submit
 
     info = start_service(tmp_path, secrets.token_urlsafe(16))
     headers = info.headers()

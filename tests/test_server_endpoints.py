@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import error_message, wait_final
+from tests.helpers.service import error_message, wait_final
 
 
 def _submit(service: ServiceInfo, headers: dict[str, str], qasm: str, tags: list[str]) -> str:

@@ -3,14 +3,12 @@ its own job, nothing outlives the service, and wide circuits are simulated hones
 
 from __future__ import annotations
 
-import re
 import secrets
 import signal
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,58 +16,18 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo, drain_output, start_service, stop_service
+from tests.helpers.service import SLOW_SHOTS, error_message, ghz_qasm, isa, submit, wait_final, worker_pid
 from tests.processes import alive, cpu_seconds, descendants, wait_until
-from tests.test_server_rest import error_message, wait_final
-
-
-def ghz_qasm(width: int, mid_circuit_measurement: bool = True) -> str:
-    measured = "bit[1] m; m[0] = measure q[0];" if mid_circuit_measurement else ""
-    return (
-        f'OPENQASM 3.0; include "stdgates.inc"; qubit[{width}] q; bit[{width}] c; h q[0]; {measured}'
-        + "".join(f"cx q[{i}], q[{i + 1}];" for i in range(width - 1))
-        + "c = measure q;"
-    )
-
-
-@cache
-def isa(source: str, backend: str = "ibm_brisbane", level: int = 1) -> str:
-    from tui.circuits import transpile_qasm
-    from tui.server.backends import Catalogue
-
-    device = Catalogue().get(backend)
-    assert device is not None
-    return transpile_qasm(source, backend, device.configuration, device.properties, optimization_level=level,
-                          seed=7).qasm
-
-
-def submit(service: ServiceInfo, headers: dict[str, str], qasm: str, shots: int,
-           backend: str = "ibm_brisbane", **extra: Any) -> httpx.Response:
-    """`shots` in all, in pubs of at most 100,000 (the backends' max_shots)."""
-    pubs = [[qasm, None, min(100_000, shots - start)] for start in range(0, shots, 100_000)]
-    body = {"program_id": "sampler", "backend": backend, "params": {"pubs": pubs, "version": 2}, **extra}
-    return httpx.post(f"{service.url}/api/v1/jobs", headers=headers, json=body, timeout=60)
 
 
 def status(service: ServiceInfo, headers: dict[str, str], job_id: str) -> dict[str, Any]:
     return dict(httpx.get(f"{service.url}/api/v1/jobs/{job_id}", headers=headers).json())
 
 
-def worker_pid(service: ServiceInfo, headers: dict[str, str], job_id: str) -> int:
-    """The simulator process a running job is on, as its log says."""
-    found: list[str] = []
-
-    def logged() -> bool:
-        logs = httpx.get(f"{service.url}/api/v1/jobs/{job_id}/logs", headers=headers).text
-        found[:] = re.findall(r"running in simulator process (\d+)", logs)
-        return bool(found)
-
-    assert wait_until(logged, 60), "the job never started"
-    return int(found[-1])
 
 
 # A GHZ on 12 qubits with a mid-circuit measurement: Aer's shots one by one, minutes for 200,000
 # (two pubs of ibm_brisbane's max_shots, 100,000).
-SLOW_SHOTS = 200_000
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import wait_final
+from tests.helpers.service import wait_final
 
 SHOTS = 200_000
 # Counts of 8 outcomes from 200k shots each differ by about 0.004 in total variation

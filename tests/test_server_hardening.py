@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from tests.conftest import API_KEY_GRANT, ServiceInfo, start_service, stop_service
-from tests.test_server_rest import error_message
+from tests.helpers.service import error_message
 
 LIMIT = 16 * 1024 * 1024
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import wait_final
+from tests.helpers.service import wait_final
 
 
 def run_sampler(service: ServiceInfo, qasm: str, shots: int, **extra: object) -> dict[str, object]:

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo, start_service, stop_service
-from tests.test_server_rest import wait_final
-from tests.test_server_transpiler import GHZ_QASM, start_transpile, wait_task
+from tests.helpers.service import GHZ_QASM, start_transpile, wait_final, wait_task
 from tui.circuits import BELL_QASM
 
 LEGACY_INSTANCE = "ibm-q/open/main"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ServiceInfo, start_service, stop_service
-from tests.test_server_rest import wait_final
+from tests.helpers.service import wait_final
 
 
 def test_kill_9_with_jobs_queued_and_running_loses_nothing(tmp_path: Path, bell_isa_qasm: str) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import wait_final
+from tests.helpers.service import wait_final
 from tui.circuits import ghz_qasm
 
 GHZ_QASM = ghz_qasm(3)

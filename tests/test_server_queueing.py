@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import wait_final
+from tests.helpers.service import wait_final
 
 ONE_QUBIT_ISA = 'OPENQASM 3.0; include "stdgates.inc"; bit[1] c; sx $0; c[0] = measure $0;'
 

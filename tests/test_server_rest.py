@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import Any
 
@@ -10,24 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import API_KEY_GRANT, ServiceInfo
-
-FINAL = {"Completed", "Failed", "Cancelled"}
-
-
-def wait_final(service: ServiceInfo, headers: dict[str, str], job_id: str, timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{service.url}/api/v1/jobs/{job_id}", headers=headers).json()
-        if job["state"]["status"] in FINAL:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout}s")
-
-
-def error_message(response: httpx.Response) -> str:
-    body = response.json()
-    assert set(body) == {"errors", "trace"}, body
-    return str(body["errors"][0]["message"])
+from tests.helpers.service import error_message, wait_final
 
 
 def test_versions_need_no_auth(service: ServiceInfo) -> None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import wait_final
+from tests.helpers.service import wait_final
 
 # a = 0b011 (a[0], a[1] set) and b = 0b00101 (b[0], b[2] set): reversing either register,
 # or cutting it at the wrong offset, gives a different value.

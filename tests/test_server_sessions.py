@@ -7,7 +7,7 @@ import time
 import httpx
 
 from tests.conftest import ServiceInfo
-from tests.test_server_rest import error_message, wait_final
+from tests.helpers.service import error_message, wait_final
 
 
 def create_session(service: ServiceInfo, headers: dict[str, str], **body: object) -> dict[str, object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,52 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceInfo, start_service, stop_service
-from tests.test_server_rest import wait_final
+from tests.helpers.service import GHZ_QASM, api_key_headers, start_transpile, wait_final, wait_task
 from tui.circuits import BELL_QASM
-
-GHZ_QASM = """OPENQASM 3.0;
-include "stdgates.inc";
-qubit[3] q;
-bit[3] meas;
-h q[0];
-cx q[0], q[1];
-cx q[1], q[2];
-meas = measure q;
-"""
-FINAL_TASK_STATES = {"SUCCESS", "FAILURE"}
-
-
-def api_key_headers(service: ServiceInfo) -> dict[str, str]:
-    """What the notebook sends the transpiler: its API token as a bearer."""
-    return {"Authorization": f"Bearer {service.api_key}", "accept": "application/json"}
-
-
-def start_transpile(
-    service: ServiceInfo, body: dict[str, Any], headers: dict[str, str] | None = None, **params: Any
-) -> str:
-    response = httpx.post(
-        f"{service.url}/transpile", headers=headers or api_key_headers(service), json=body,
-        params=params, timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["task_id"])
-
-
-def wait_task(
-    service: ServiceInfo, task_id: str, headers: dict[str, str] | None = None, timeout: float = 120
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = httpx.get(
-            f"{service.url}/transpile/{task_id}", headers=headers or api_key_headers(service)
-        )
-        assert response.status_code == 200, response.text
-        task = response.json()
-        if task["state"] in FINAL_TASK_STATES:
-            return task
-        assert task["state"] in {"PENDING", "STARTED"}, task
-        time.sleep(0.1)
-    raise AssertionError(f"transpile task {task_id} did not finish in {timeout}s")
 
 
 def transpile(service: ServiceInfo, circuits: str | list[str], **params: Any) -> dict[str, Any]:

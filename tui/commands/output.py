@@ -121,6 +121,12 @@ def run_handler(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(main())
+    except BrokenPipeError:
+        # The reader went away (`qrt jobs | head`): what it wanted it has; say nothing more.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
     except KeyboardInterrupt:
         progress("qrt: interrupted; jobs already submitted go on (qrt wait ID picks them up)")
         return ExitCode.INTERRUPTED
