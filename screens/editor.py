@@ -113,6 +113,8 @@ class EditorScreen(AreaScreen):
             return  # a transpile or submit of this very text has said more than the check
         if message.problem is not None:
             self._set_status(f"✗ {message.problem}", "error")
+            if not self.show_isa:
+                self.query_one("#diagram-box").border_title = "Circuit · the last version that parsed"
             editor = self.query_one(QasmEditor)
             editor.border_subtitle = f"error on line {message.problem.line}" if message.problem.line else "error"
         elif message.summary is not None:
@@ -332,6 +334,8 @@ class EditorScreen(AreaScreen):
         editor = self.query_one(QasmEditor)
         editor.load_text(text)
         editor.border_title = f"OpenQASM · {path.name if path else 'untitled'}"
+        # Said at once: the previous file's verdict must not stand while this one is read.
+        self._set_status(f"Checking {path.name if path else 'the circuit'}…")
         self.check_circuit(text)
 
     def action_template(self) -> None:

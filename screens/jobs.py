@@ -61,6 +61,8 @@ class JobsScreen(AreaScreen):
 
     def all_jobs(self) -> list[Job]:
         snapshot = self.qrt.jobs_snapshot
+        if snapshot is None:
+            self.older_jobs, self.older_exhausted = (), False  # logged out, or another profile
         recent = list(snapshot.jobs) if snapshot else []
         seen = {job.id for job in recent}
         return recent + [job for job in self.older_jobs if job.id not in seen]

@@ -98,15 +98,26 @@ class LoginScreen(Screen[None]):
         return ("Tokens go to the system keyring; where none works, they stay in memory for this run only "
                 "and you are told so.")
 
-    def show_profiles(self) -> None:
+    def show_profiles(self, keep: str | None = None) -> None:
+        """The profiles, ● the default, ▸ the connected one; the cursor stays on `keep` (or
+        where it was, or the row that took a deleted one's place), so Enter connects to what
+        the user was looking at."""
         table = self.query_one("#profiles", DataTable)
+        keep = keep or self._selected()
+        row_before = table.cursor_row
         table.clear()
-        current = self.qrt.connection.profile_name if self.qrt.connection else None
+        connection = self.qrt.connection
+        current = None if connection is None else EMBEDDED if connection.local_service is not None else connection.profile_name
         default = self.accounts.default_profile_name
-        table.add_row(Text("●" if default is None else ""), EMBEDDED, "local", "", key=EMBEDDED)
+        table.add_row(("●" if default is None else " ") + ("▸" if current == EMBEDDED else " "), EMBEDDED, "local", "",
+                      key=EMBEDDED)
         for profile in self.accounts.profiles():
             marks = ("●" if profile.name == default else " ") + ("▸" if profile.name == current else " ")
             table.add_row(marks, profile.name, profile.channel, profile.instance or "", key=profile.name)
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        else:
+            table.move_cursor(row=min(row_before, table.row_count - 1), animate=False)
 
     def _selected(self) -> str | None:
         table = self.query_one("#profiles", DataTable)
@@ -137,6 +148,11 @@ class LoginScreen(Screen[None]):
 
     @work(exclusive=True, group="login", exit_on_error=False)
     async def action_save(self) -> None:
+        await self._save_profile()
+
+    async def _save_profile(self) -> str | None:
+        """Save the form's profile (and its key, if typed); its name, or None if refused."""
+
         def value(widget_id: str) -> str:
             return self.query_one(widget_id, Input).value
 
@@ -151,14 +167,24 @@ class LoginScreen(Screen[None]):
             stored = await self.accounts.save_token(profile.name, Secret(token_box.value)) if token_box.value else None
         except AccountError as exc:
             self._error(str(exc))
-            return
+            return None
         token_box.value = ""
         self._error("")
-        self.show_profiles()
+        self.show_profiles(keep=profile.name)
         where = stored.message if stored else "No API key given; the saved one (if any) is kept."
         self.query_one("#token-storage", Static).update(Text(where))
         self.notify(f"Profile {profile.name} saved. {where}", timeout=8,
                     severity="warning" if stored and stored.location != "keyring" else "information")
+        return profile.name
+
+    @on(Input.Submitted, "#profile-token")
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def save_and_connect(self) -> None:
+        """Enter in the key field: save the profile, then connect to it, as the title says."""
+        saved = await self._save_profile()
+        if saved is not None:
+            self.qrt.switch_profile(saved)
+            self.app.pop_screen()
 
     @on(DataTable.RowSelected, "#profiles")
     def action_use(self) -> None:

@@ -16,6 +16,7 @@ from screens.widgets.qasm_editor import QasmEditor
 from tests.conftest import ServiceInfo
 from tests.helpers.pilot import FAST_POLLING, SIZE, never_connects, wait_for
 from tui.api.auth import Secret
+from tui.api.errors import ApiError
 from tui.app import QrtApp, default_connection_factory
 from tui.connection import Connection, connect_to_local_service
 from tui.preferences import Preferences
@@ -398,6 +399,8 @@ async def test_log_in_with_a_profile_then_log_out(
 
         profiles = app.screen.query_one("#profiles", DataTable)
         await wait_for(pilot, lambda: "lab" in profiles.rows, "the new profile row")
+        # The cursor stays on what was saved (it once jumped back to the embedded row).
+        assert profiles.coordinate_to_cell_key(profiles.cursor_coordinate).row_key.value == "lab"
         profiles.focus()
         profiles.move_cursor(row=profiles.get_row_index("lab"))
         await pilot.press("enter")
@@ -410,6 +413,18 @@ async def test_log_in_with_a_profile_then_log_out(
         await pilot.press("o", "y")
         await wait_for(pilot, lambda: app.connection is None, "the log-out")
         assert not await app.accounts.has_token("lab")
+        # Nothing of the old profile stays on screen, and actions say why they cannot run.
+        assert app.jobs_snapshot is None and not app.backends and not app.sessions
+        with pytest.raises(ApiError, match="Logged out"):
+            app.require_workspace()
+
+        # Enter in the key field saves and connects, as the screen's title says.
+        token_box = app.screen.query_one("#profile-token", Input)
+        token_box.value = service.api_key
+        token_box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.connection is not None and app.connection.profile_name == "lab",
+                       "the connection made from the key field")
 
 
 

@@ -190,3 +190,35 @@ def test_parameter_values_bind_in_the_shown_order_or_by_name() -> None:
         parse_parameter_values("gamma=1, phi=2, theta=3", 2, names)
     with pytest.raises(SubmitFormError, match="in the order phi, theta"):
         parse_parameter_values("0.1", 2, names)
+
+
+async def test_an_opened_file_is_checked_afresh_and_a_stale_diagram_says_so(tmp_path: Path) -> None:
+    """Once: opening a valid file kept the previous file's error for seconds, and a syntax
+    error left the last valid diagram on screen as if it were the text's."""
+    from textual.widgets import Input, Static
+
+    from tests.helpers.pilot import FAST_POLLING, never_connects, wait_for
+    from tui.app import QrtApp
+
+    (tmp_path / "broken.qasm").write_text("OPENQASM 3.0; qubit[2] q; frobnicate q[0];")
+    (tmp_path / "fine.qasm").write_text('OPENQASM 3.0; include "stdgates.inc"; qubit[1] q; h q[0];')
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        status = app.screen.query_one("#editor-status", Static)
+        box = app.screen.query_one("#diagram-box")
+
+        async def open_file(name: str) -> None:
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            app.screen.query_one(Input).value = str(tmp_path / name)
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await open_file("broken.qasm")
+        await wait_for(pilot, lambda: "frobnicate" in str(status.render()), "the parse error")
+        assert box.border_title == "Circuit · the last version that parsed"
+        await open_file("fine.qasm")
+        assert "frobnicate" not in str(status.render())  # at once, not after the check
+        await wait_for(pilot, lambda: "✓ 1 qubits" in str(status.render()), "the new file's verdict")
+        await wait_for(pilot, lambda: box.border_title == "Circuit", "the new file's diagram")

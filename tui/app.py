@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 MIN_SIZE = (80, 24)
 PREFERRED_BACKEND = "ibm_brisbane"
+LOGGED_OUT = "Logged out · F6 to log in"
 
 ConnectionFactory = Callable[[], Awaitable["Connection"]]
 
@@ -196,8 +197,12 @@ class QrtApp(App[None]):
         """Forget the current connection without closing it (its owner closes it)."""
         if self._poll_timer is not None:
             self._poll_timer.stop()
+        self.workers.cancel_group(self, "poll")
         self.connection, self.monitor, self.workspace = None, None, None
-        self.connection_label = "Logged out · F6 to log in"
+        # The old profile's jobs, backends and sessions are not this (absent) profile's.
+        self.backends, self.selected_backend, self.jobs_snapshot, self.sessions = (), None, None, {}
+        self.jobs_stale_since = None
+        self.connection_label = LOGGED_OUT
 
     def on_service_connected(self, message: ServiceConnected) -> None:
         from tui.monitor import JobMonitor
@@ -223,9 +228,14 @@ class QrtApp(App[None]):
         self.connection_label = f"Not connected: {message.reason}"
         self.notify(message.reason, title="Cannot connect", severity="error", timeout=15)
 
+    def _not_connected(self) -> ApiError:
+        if self.connection_label == LOGGED_OUT:
+            return ApiError("Logged out: press F6 and pick a profile (or the embedded service) first.")
+        return ApiError("Not connected yet; wait for the service to come up.")
+
     def require_connection(self) -> Connection:
         if self.connection is None:
-            raise ApiError("Not connected yet; wait for the service to come up.")
+            raise self._not_connected()
         return self.connection
 
     def require_client(self) -> RuntimeClient:
@@ -233,7 +243,7 @@ class QrtApp(App[None]):
 
     def require_workspace(self) -> Workspace:
         if self.workspace is None:
-            raise ApiError("Not connected yet; wait for the service to come up.")
+            raise self._not_connected()
         return self.workspace
 
     # backends ------------------------------------------------------------------------
@@ -300,6 +310,8 @@ class QrtApp(App[None]):
         ]
 
     def on_jobs_refreshed(self, message: JobsRefreshed) -> None:
+        if self.monitor is None:
+            return  # a poll that ended after a log-out or a profile switch
         self.jobs_snapshot = message.snapshot
         self.jobs_stale_since = None
         for job in message.snapshot.newly_final:
