@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import ServiceInfo
 from tests.helpers.client import make_client, wait_final
 from tui.api.client import SUBMISSION_TAG_PREFIX, RuntimeClient
-from tui.api.errors import ApiError, Conflict
+from tui.api.errors import ApiError, Conflict, InvalidInput
 from tui.api.models import Session
 from tui.results import estimator_values, sampler_counts
 
@@ -151,6 +151,22 @@ async def test_job_tags_are_replaced_and_the_submission_tag_kept(
     tags = (await client.job(job_id)).tags
     assert "before" not in tags and {"after", "experiment-7"} <= set(tags)
     assert any(tag.startswith(SUBMISSION_TAG_PREFIX) for tag in tags)
+
+
+async def test_seven_tags_fit_beside_the_submission_tag_and_eight_are_refused_before_sending(
+    client: RuntimeClient, bell_isa_qasm: str
+) -> None:
+    """IBM allows 8 tags a job; qrt's submission tag once made a user's 8 into 9."""
+    seven = [f"t{i}" for i in range(7)]
+    job_id = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 10]], tags=seven)
+    tags = (await client.job(job_id)).tags
+    assert len(tags) == 8 and set(seven) <= set(tags)
+    with pytest.raises(InvalidInput, match="at most 7"):
+        await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 10]], tags=[*seven, "eighth"])
+    with pytest.raises(InvalidInput, match="at most 7"):
+        await client.set_job_tags(job_id, [*seven, "eighth"])
+    with pytest.raises(InvalidInput, match="1 to 86"):
+        await client.set_job_tags(job_id, ["x" * 87])
 
 
 async def test_type_tagged_results_of_the_service_read_like_qiskits_decoder(

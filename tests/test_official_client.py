@@ -104,3 +104,10 @@ def test_estimator_bell_expectations_are_near_ideal_less_noise(brisbane: Any) ->
     assert all(0 < std < 0.05 for std in result[0].data.stds)
     # the default resilience level 1 is TREX: readout error is mitigated, gate noise is not
     assert result.metadata["options_applied"]["resilience"]["measure_mitigation"].startswith("TREX")
+
+
+def test_dynamic_circuit_backends_are_found(runtime_service: Any) -> None:
+    """`backends(dynamic_circuits=True)` once left out every device, ibm_brisbane (if_else) too."""
+    dynamic = {backend.name for backend in runtime_service.backends(dynamic_circuits=True)}
+    assert {"ibm_brisbane", "ibm_fez"} <= dynamic
+    assert "ibm_oslo" not in dynamic  # no if_else in its instructions

@@ -18,7 +18,7 @@ import httpx
 
 from tui import __version__
 from tui.api.auth import Authenticator
-from tui.api.errors import ApiError, NotFound, SubmissionInDoubt, Unavailable
+from tui.api.errors import ApiError, InvalidInput, NotFound, SubmissionInDoubt, Unavailable
 from tui.api.flavour import CLOUD_API, ApiFlavour
 from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
 from tui.api.retrying import RetryPolicy, send_with_retries
@@ -112,6 +112,7 @@ class RuntimeClient:
         tags: Sequence[str] = (),
     ) -> str:
         """Create a job and return its id, exactly once even when the network fails."""
+        check_tags(tags)
         submission_tag = f"{SUBMISSION_TAG_PREFIX}{uuid.uuid4().hex}"
         body: dict[str, Any] = {
             "program_id": program_id,
@@ -257,7 +258,8 @@ class RuntimeClient:
 
     async def set_job_tags(self, job_id: str, tags: Sequence[str]) -> None:
         """Replace the job's tags. qrt's own submission tag is kept, so the job stays findable."""
-        kept = [tag for tag in (await self.job(job_id)).tags if tag.startswith(SUBMISSION_TAG_PREFIX)]
+        check_tags(tags)
+        kept = [tag for tag in (await self.job(job_id)).tags if tag.startswith(SUBMISSION_TAG_PREFIX)][:1]
         await self._request("PUT", f"/jobs/{job_id}/tags", json={"tags": [*tags, *kept]})
 
     # sessions ------------------------------------------------------------------------
@@ -296,6 +298,23 @@ class RuntimeClient:
 
     async def usage(self) -> Usage:
         return Usage.from_api(await self._get_json("/instances/usage"))
+
+
+MAX_JOB_TAGS = 8  # IBM's limits on a job's tags
+MAX_TAG_LENGTH = 86
+
+
+def check_tags(tags: Sequence[str]) -> None:
+    """IBM's tag limits, with qrt's own submission tag counted in (it makes a submission
+    exactly-once, and takes one of the eight places)."""
+    if len(tags) > MAX_JOB_TAGS - 1:
+        raise InvalidInput(
+            f"Tags: at most {MAX_JOB_TAGS - 1} (IBM allows {MAX_JOB_TAGS} per job, and qrt uses one to "
+            "submit each job exactly once)."
+        )
+    for tag in tags:
+        if len(tag) > MAX_TAG_LENGTH or not tag:
+            raise InvalidInput(f"Tags: each one is 1 to {MAX_TAG_LENGTH} characters ('{tag[:20]}…' is not).")
 
 
 def _primitive_params(

@@ -38,6 +38,11 @@ class DeviceSnapshot:
     @cached_property
     def configuration(self) -> dict[str, Any]:
         configuration = json.loads(self.conf_file.read_text())
+        features = list(configuration.get("supported_features") or [])
+        if "if_else" in (configuration.get("supported_instructions") or []) and "dynamic_circuits" not in features:
+            # What IBM's live configurations say of a device that runs if_else (the snapshots
+            # predate the flag), and what `backends(dynamic_circuits=True)` filters on.
+            configuration["supported_features"] = [*features, "dynamic_circuits"]
         return {**configuration, "backend_name": self.alias} if self.alias else configuration
 
     @cached_property
