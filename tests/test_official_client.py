@@ -111,3 +111,14 @@ def test_dynamic_circuit_backends_are_found(runtime_service: Any) -> None:
     dynamic = {backend.name for backend in runtime_service.backends(dynamic_circuits=True)}
     assert {"ibm_brisbane", "ibm_fez"} <= dynamic
     assert "ibm_oslo" not in dynamic  # no if_else in its instructions
+
+
+def test_properties_before_the_snapshot_are_none(runtime_service: Any) -> None:
+    """`properties(datetime=...)` once ignored the date and answered today's calibration;
+    older than the one calibration there is, IBM's answer is none."""
+    from datetime import datetime, timezone
+
+    fez = runtime_service.backend("ibm_fez")
+    assert fez.properties(datetime=datetime(2020, 1, 1, tzinfo=timezone.utc)) is None
+    later = fez.properties(datetime=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert later is not None and later.backend_name == "ibm_fez"

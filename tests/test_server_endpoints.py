@@ -110,3 +110,11 @@ def test_instance_limit_is_reported_and_enforced(service: ServiceInfo, bell_isa_
     assert "usage_limit_seconds" not in httpx.get(f"{url}/instances/usage", headers=headers).json()
     bad = httpx.put(f"{url}/instances/configuration", headers=headers, json={"instance_limit": -1})
     assert bad.status_code == 400
+
+
+def test_properties_updated_before(service: ServiceInfo) -> None:
+    url = f"{service.url}/api/v1/backends/ibm_fez/properties"
+    assert httpx.get(url, headers=service.headers(), params={"updated_before": "2020-01-01T00:00:00Z"}).json() == {}
+    assert httpx.get(url, headers=service.headers(), params={"updated_before": "2030-01-01"}).json()["qubits"]
+    bad = httpx.get(url, headers=service.headers(), params={"updated_before": "yesterday"})
+    assert bad.status_code == 400 and "updated_before" in error_message(bad)
