@@ -34,6 +34,7 @@ TARGETS: dict[int, tuple[str, str]] = {
     8: ("bench.startup", "bench_startup"),
     9: ("bench.executor_runs", "bench_executor_runs"),
     10: ("bench.cli", "bench_cli"),
+    11: ("bench.first_steps", "bench_first_steps"),
 }
 JSON_MARK = "QRT-BENCH-FIGURES "
 

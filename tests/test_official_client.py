@@ -122,3 +122,47 @@ def test_properties_before_the_snapshot_are_none(runtime_service: Any) -> None:
     assert fez.properties(datetime=datetime(2020, 1, 1, tzinfo=timezone.utc)) is None
     later = fez.properties(datetime=datetime(2030, 1, 1, tzinfo=timezone.utc))
     assert later is not None and later.backend_name == "ibm_fez"
+
+
+def test_measure_all_on_a_device_wide_circuit_runs_exactly_block_by_block(runtime_service: Any) -> None:
+    """An ISA circuit measured with `measure_all` measures all 127 qubits of ibm_brisbane.
+    Non-Clifford, it was refused (no statevector of 127 qubits); Clifford, it ran on the
+    stabilizer method with its noise twirled, in 33 s. Only two qubits interact, so it runs
+    as independent blocks: exact, in a second, and the idle qubits read 0 but for readout."""
+    import math
+    import warnings
+
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2
+
+    brisbane = runtime_service.backend("ibm_brisbane")
+    theta = 1.0
+    circuit = QuantumCircuit(2)
+    circuit.rx(theta, 0)
+    circuit.cx(0, 1)
+    isa = generate_preset_pass_manager(optimization_level=1, backend=brisbane, seed_transpiler=3).run(circuit)
+    isa.measure_all()
+    assert isa.num_clbits == 127
+    layout = isa.layout.final_index_layout()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        result = SamplerV2(mode=brisbane).run([isa], shots=4000).result(timeout=120)
+    bits = result[0].data.meas
+    both = bits.slice_bits(layout[:2]).get_counts()
+    expected_11 = math.sin(theta / 2) ** 2  # 0.23
+    assert abs(both.get("11", 0) / 4000 - expected_11) < 0.05, both
+    assert (both.get("01", 0) + both.get("10", 0)) / 4000 < 0.1
+    idle_qubits = [q for q in range(127) if q not in layout[:2]][:20]
+    idle = bits.slice_bits(idle_qubits).get_counts()
+    # 20 idle qubits read all 0 but for each one's chance of reading 1 when prepared in 0.
+    properties = brisbane.properties()
+
+    def reads_one(qubit: int) -> float:
+        named = {item.name: item.value for item in properties.qubits[qubit]}
+        return float(named.get("prob_meas1_prep0", named["readout_error"]))
+
+    all_zero = math.prod(1 - reads_one(q) for q in idle_qubits)
+    assert abs(idle.get("0" * 20, 0) / 4000 - all_zero) < 0.04, (idle.get("0" * 20), all_zero)
+    methods = result.metadata.get("simulator", {}).get("methods", [])
+    assert "stabilizer" not in methods, result.metadata

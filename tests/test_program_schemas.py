@@ -162,3 +162,35 @@ def test_samplex_programs_and_dry_runs_validate_too(service: ServiceInfo) -> Non
         assert result.semantic_role == "estimator_v2" and len(result.data) == 2  # the pub, TREX calibration
         assert set(result.data[0].results) == {"_meas", "measurement_flips._meas"}
         assert ("dry_run" in json.loads(text)["metadata"]) == (backend == "mock_fez")
+
+
+def test_the_classic_programs_params_and_tagged_results_validate(service: ServiceInfo, runtime_service: object) -> None:
+    """What the official client's SamplerV2 and EstimatorV2 send, and the type-tagged results
+    they get, against `ibm_quantum_schemas.sampler/estimator.version_0_1` (DataBin's
+    `field_types` was once missing)."""
+    import warnings
+
+    from ibm_quantum_schemas.estimator import version_0_1 as estimator_models
+    from ibm_quantum_schemas.sampler import version_0_1 as sampler_models
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+
+    backend = runtime_service.backend("ibm_fez")  # type: ignore[attr-defined]
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    isa = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=1).run(circuit)
+    measured = isa.copy()
+    measured.measure_all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sampled = SamplerV2(mode=backend).run([measured], shots=100)
+        estimated = EstimatorV2(mode=backend).run([(isa, SparsePauliOp("ZZ").apply_layout(isa.layout))])
+    for job, models_of in ((sampled, sampler_models), (estimated, estimator_models)):
+        job.result(timeout=120)
+        stored = httpx.get(f"{service.url}/api/v1/jobs/{job.job_id()}", headers=service.headers()).json()["params"]
+        models_of.ParamsModel.model_validate(stored)
+        text = httpx.get(f"{service.url}/api/v1/jobs/{job.job_id()}/results", headers=service.headers()).text
+        models_of.PrimitiveResultWrapperModel.model_validate_json(text)

@@ -118,6 +118,7 @@ class QrtApp(App[None]):
         for problem in self.preferences.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
         self.after_first_frame(self.open_connection)
+        self.after_first_frame(self.prepare_screens)
 
     def _remember_theme(self, theme: object) -> None:
         """A theme picked in the palette is the next run's theme too ([ui] theme, in place)."""
@@ -151,6 +152,15 @@ class QrtApp(App[None]):
         waiting, self._after_first_frame = self._after_first_frame, []
         for callback in waiting:
             callback()
+
+    @work(thread=True, group="prepare-screens", exit_on_error=False)
+    def prepare_screens(self) -> None:
+        """Import the mode screens once the first frame is up, so a first switch only builds."""
+        import importlib
+
+        for module in ("screens.backends", "screens.editor", "screens.jobs", "screens.sessions",
+                       "screens.job_detail", "screens.login", "screens.help"):
+            importlib.import_module(module)
 
     # connection ----------------------------------------------------------------------
 
@@ -251,6 +261,21 @@ class QrtApp(App[None]):
     @work(exclusive=True, group="backends", exit_on_error=False)
     async def load_backends(self) -> None:
         self.post_message(BackendsLoaded(await self.require_workspace().backends()))
+
+    def watch_selected_backend(self, backend: str | None) -> None:
+        if backend is not None and self.workspace is not None:
+            self.prepare_backend(backend)
+
+    @work(exclusive=True, group="prepare", exit_on_error=False)
+    async def prepare_backend(self, backend: str) -> None:
+        """The picked backend's Target and qiskit's transpiler, ready before the first Ctrl+T;
+        a failure here is only a missed head start (the transpile reports its own)."""
+        workspace = self.workspace
+        if workspace is not None:
+            try:
+                await workspace.prepare_transpile(backend)
+            except Exception:  # noqa: BLE001, S110 - the transpile itself will say what is wrong
+                pass
 
     def on_backends_loaded(self, message: BackendsLoaded) -> None:
         self.backends = tuple(message.backends)

@@ -78,6 +78,7 @@ class JobDetail:
 class Workspace:
     connection: Connection
     _max_shots: dict[str, int | None] = field(default_factory=dict)
+    _backend_files: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def client(self) -> RuntimeClient:
@@ -96,10 +97,7 @@ class Workspace:
         """What the backends screen shows of one device: its configuration and calibration."""
         from tui.backend_detail import backend_detail
 
-        configuration, properties = await asyncio.gather(
-            self.client.backend_configuration(name), self.client.backend_properties(name)
-        )
-        self._max_shots[name] = configuration.get("max_shots")
+        configuration, properties = await self._files(name)
         return backend_detail(configuration, properties)
 
     def max_shots(self, backend: str) -> int | None:
@@ -129,14 +127,35 @@ class Workspace:
             return await asyncio.to_thread(
                 circuits.from_service, backend, made.qasm, made.final_layout, settings, without_measurements
             )
-        configuration, properties = await asyncio.gather(
-            self.client.backend_configuration(backend), self.client.backend_properties(backend)
-        )
-        self._max_shots[backend] = configuration.get("max_shots")
+        configuration, properties = await self._files(backend)
         return await asyncio.to_thread(
             circuits.transpile_qasm, source, backend, configuration, properties,
             settings.optimization_level, None, settings.layout_method, without_measurements,
         )
+
+    async def _files(self, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The backend's configuration and calibration, read once per connection."""
+        if backend not in self._backend_files:
+            configuration, properties = await asyncio.gather(
+                self.client.backend_configuration(backend), self.client.backend_properties(backend)
+            )
+            self._backend_files[backend] = (configuration, properties)
+            self._max_shots[backend] = configuration.get("max_shots")
+        return self._backend_files[backend]
+
+    async def prepare_transpile(self, backend: str) -> None:
+        """Everything the first transpile for `backend` would wait for, done ahead: its
+        files, its Target (a second for 127 qubits) and qiskit's transpiler imports."""
+        from tui import circuits
+
+        configuration, properties = await self._files(backend)
+
+        def build() -> None:
+            from qiskit.transpiler import generate_preset_pass_manager  # noqa: F401
+
+            circuits.backend_target(backend, configuration, properties)
+
+        await asyncio.to_thread(build)
 
     # submitting ----------------------------------------------------------------------
 

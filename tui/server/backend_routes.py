@@ -38,7 +38,7 @@ def add_backend_detail_routes(router: APIRouter, context: ServiceContext) -> Non
         if updated_before is not None:
             before = _moment("updated_before", updated_before)
             calibrated = _moment("last_update_date", str(properties.get("last_update_date") or ""), quiet=True)
-            if calibrated is None or calibrated >= before:
+            if before is None or calibrated is None or calibrated >= before:
                 return {}
         return properties
 

@@ -17,6 +17,7 @@ circuit with control flow or classically conditioned operations is not split.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
     from qiskit import QuantumCircuit
+
+    from tui.server.backends import DeviceSnapshot
+    from tui.server.exact_sampling import DeviceSimulator
+    from tui.server.job_worker import CutDevice
+    from tui.server.sampling import PubSamples
 
 BLOCK_QUBITS = 8  # groups are packed up to this width; a wider group is a block alone
 _SEED_STRIDE = 7919  # distinct seeds per block: one seed for all would correlate them
@@ -98,6 +104,80 @@ def simulated_width(circuit: QuantumCircuit, touched: int) -> int:
     if interacting_groups(circuit) is None:
         return touched
     return max((len(block.qubits) for block in blocks_of(circuit) if block.clbits), default=0)
+
+
+def splits(circuit: QuantumCircuit) -> bool:
+    """Whether running `circuit` block by block simulates less than the whole of it."""
+    if interacting_groups(circuit) is None:
+        return False
+    measured = [block for block in blocks_of(circuit) if block.clbits]
+    return len(measured) != 1 or len(measured[0].qubits) < circuit.num_qubits
+
+
+class BlockSimulators:
+    """Each block's noisy simulator, on the noise of its own device qubits and of the gates
+    it uses, kept for the job (twirled copies and parameter sets reuse them)."""
+
+    def __init__(self, device: DeviceSnapshot, cut: CutDevice, seed: int | None, memory_mib: int | None) -> None:
+        self.device, self.cut, self.seed, self.memory_mib = device, cut, seed, memory_mib
+        self.simulators: dict[tuple[int, ...], DeviceSimulator] = {}
+
+    def run_block(self, part: QuantumCircuit, block: Block, values: Any, shots: int, seed: int | None) -> list[list[str]]:
+        from tui.server.job_worker import cut_device
+        from tui.server.sampling import run_sampler_pubs
+        from tui.server.twirling import noisy_simulator
+
+        device_qubits = tuple(self.cut.device_qubits[q] for q in block.qubits)
+        simulator = self.simulators.get(device_qubits)
+        if simulator is None:
+            gates = frozenset(instruction.operation.name for instruction in part.data)
+            noise = cut_device(self.device, set(device_qubits), gates).noise
+            simulator = noisy_simulator(noise, None, self.seed, exact=True, memory_mib=self.memory_mib)
+            self.simulators[device_qubits] = simulator
+        [samples] = run_sampler_pubs(simulator, [(part, values, shots)], shots, seed)
+        return samples.samples["c"]
+
+    @property
+    def methods_used(self) -> set[str]:
+        return {method for simulator in self.simulators.values() for method in simulator.methods_used}
+
+    @property
+    def approximations(self) -> set[str]:
+        return {note for simulator in self.simulators.values() for note in simulator.approximations}
+
+
+def blocked_pub_samples(
+    circuit: QuantumCircuit, parameter_values: Any, shots: int, simulators: BlockSimulators
+) -> PubSamples:
+    """A Sampler pub run block by block, in the form of `tui.server.sampling`'s results."""
+    from qiskit.primitives.containers.sampler_pub import SamplerPub
+
+    from tui.server.sampling import PubSamples, circuit_registers
+
+    pub = SamplerPub.coerce((circuit, parameter_values, shots))
+    shape = tuple(pub.parameter_values.shape)
+    size = math.prod(shape)
+    values = pub.parameter_values.as_array(circuit.parameters).reshape(size, -1) if circuit.num_parameters else None
+    bits = sample_clbits(circuit, values, size, shots, simulators.run_block, simulators.seed)
+    registers = circuit_registers(circuit)
+    return PubSamples(
+        shape=shape, shots=shots, registers=registers,
+        samples={register.name: bools_to_hex(bits[:, :, list(register.clbits)]) for register in registers},
+        circuit_metadata=circuit.metadata, simulation="independent blocks",
+    )
+
+
+def bools_to_hex(bits: np.ndarray) -> list[list[str]]:
+    """Bools `(sets, shots, bits)`, bit j at j, as hex strings per set: each distinct row once."""
+    import numpy as np
+
+    sets, shots, width = bits.shape
+    packed = np.packbits(bits.reshape(sets * shots, width), axis=1, bitorder="little")
+    rows = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    distinct, inverse = np.unique(rows, return_inverse=True)
+    names = [hex(int.from_bytes(row.tobytes(), "little")) for row in distinct]
+    flat = [names[i] for i in inverse.tolist()]
+    return [flat[i * shots:(i + 1) * shots] for i in range(sets)]
 
 
 def block_circuit(circuit: QuantumCircuit, block: Block) -> QuantumCircuit:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.server.backends import DeviceSnapshot
 from tui.server.noise import device_noise_model
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit_aer.noise import NoiseModel
 
-    from tui.server.exact_sampling import DeviceSimulator
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -167,14 +166,26 @@ def circuits_qubits(pubs: list[Any], physical_by_pub: list[list[int]]) -> set[in
     return touched
 
 
+class SimulationRecord(Protocol):
+    """What a simulator says it did: the Aer methods that ran and what was approximated."""
+
+    @property
+    def methods_used(self) -> set[str]: ...
+
+    @property
+    def approximations(self) -> set[str]: ...
+
+
 def job_metadata(
     device: DeviceSnapshot,
     cut: CutDevice,
     seed: Any,
     applied: dict[str, Any],
     not_applied: list[str],
-    simulator: DeviceSimulator,
+    *simulators: SimulationRecord | None,
 ) -> dict[str, Any]:
+    """The result's account of the run; `simulators` are whatever ran its circuits."""
+    ran = [simulator for simulator in simulators if simulator is not None]
     return {
         "version": 2,
         "simulator": {
@@ -182,8 +193,8 @@ def job_metadata(
             "device_qubits": cut.device_qubits,
             "noise_model": "device snapshot, cut to the qubits used",
             "seed_simulator": seed,
-            "methods": sorted(simulator.methods_used),
-            "approximations": sorted(simulator.approximations),
+            "methods": sorted(set().union(*(simulator.methods_used for simulator in ran))),
+            "approximations": sorted(set().union(*(simulator.approximations for simulator in ran))),
         },
         "options_applied": applied,
         "options_not_applied": not_applied,
@@ -204,11 +215,9 @@ def completed(
     the one asked for is built.
     """
     if spec.support_qiskit:
-        from qiskit_ibm_runtime.json import RuntimeEncoder
-
         primitive_result = tagged()
         primitive_result.metadata.update(metadata)
-        text = json.dumps(primitive_result, cls=RuntimeEncoder)
+        text = json.dumps(primitive_result, cls=tagged_encoder())
     else:
         text = plain_text()
     simulator = metadata["simulator"]
@@ -219,6 +228,31 @@ def completed(
             f"options accepted but not simulated: {'; '.join(metadata['options_not_applied'])}"
         )
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
+
+
+@lru_cache(maxsize=1)
+def tagged_encoder() -> type[json.JSONEncoder]:
+    """qiskit-ibm-runtime's encoder, with what IBM's own models require of a DataBin that it
+    leaves out: `field_types`, the type of each field (`BitArray`, `ndarray`), and every
+    number field an array (a shape-() pub's `stds` came out as a bare float)."""
+    import numpy as np
+    from qiskit.primitives.containers import DataBin
+    from qiskit_ibm_runtime.json import RuntimeEncoder
+
+    class IbmShapedEncoder(RuntimeEncoder):
+        def default(self, obj: Any) -> Any:
+            if not isinstance(obj, DataBin):
+                return super().default(obj)
+            fields = {
+                name: np.asarray(value) if isinstance(value, (int, float, np.number)) else value
+                for name, value in obj.items()
+            }
+            return {"__type__": "DataBin", "__value__": {
+                "field_names": list(fields), "field_types": [type(value).__name__ for value in fields.values()],
+                "shape": obj.shape, "fields": fields,
+            }}
+
+    return IbmShapedEncoder
 
 
 def job_inputs(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from tui.server.independent import Block, sample_clbits, simulated_width
+from tui.server.independent import BlockSimulators, sample_clbits, simulated_width
 from tui.server.job_worker import (
     JobOutcome,
     JobSpec,
@@ -191,8 +191,6 @@ def run(spec: JobSpec) -> JobOutcome:
     import numpy as np
 
     from tui.server.pubs import physical_qubits
-    from tui.server.sampling import run_sampler_pubs
-    from tui.server.twirling import noisy_simulator
 
     decoded = decode_program(spec.params)
     program = decoded.program
@@ -205,16 +203,7 @@ def run(spec: JobSpec) -> JobOutcome:
     for item, physical in zip(program.items, physical_by_item):
         touched |= touched_qubits(item.circuit, physical)
     cut = cut_device(device, touched)
-    simulators: dict[tuple[int, ...], Any] = {}
-
-    def run_block(part: Any, block: Block, values: Any, shots: int, block_seed: int | None) -> list[list[str]]:
-        device_qubits = tuple(cut.device_qubits[q] for q in block.qubits)
-        simulator = simulators.get(device_qubits)
-        if simulator is None:
-            noise = cut_device(device, set(device_qubits), instruction_names(part)).noise
-            simulator = simulators[device_qubits] = noisy_simulator(noise, None, seed, exact=True, memory_mib=spec.memory_mib)
-        [samples] = run_sampler_pubs(simulator, [(part, values, shots)], shots, block_seed)
-        return samples.samples["c"]
+    simulators = BlockSimulators(device, cut, seed, spec.memory_mib)
 
     started = time.perf_counter_ns()
     ran_from = datetime.now(timezone.utc)
@@ -228,7 +217,7 @@ def run(spec: JobSpec) -> JobOutcome:
             circuit = compact(item.circuit, physical, cut.index)
             size = math.prod(shape)
             flat_values = None if values is None else values.reshape(size, -1)
-            bits = sample_clbits(circuit, flat_values, size, program.shots, run_block, seed)
+            bits = sample_clbits(circuit, flat_values, size, program.shots, simulators.run_block, seed)
             results = {
                 register.name: bits[:, :, [circuit.find_bit(bit).index for bit in register]].reshape(
                     *shape, program.shots, register.size
@@ -244,8 +233,8 @@ def run(spec: JobSpec) -> JobOutcome:
             "device_qubits": cut.device_qubits,
             "noise_model": "device snapshot, cut to the qubits used",
             "seed_simulator": seed,
-            "methods": sorted({m for simulator in simulators.values() for m in simulator.methods_used}),
-            "approximations": sorted({a for simulator in simulators.values() for a in simulator.approximations}),
+            "methods": sorted(simulators.methods_used),
+            "approximations": sorted(simulators.approximations),
         },
         "options_not_applied": unapplied_options(decoded),
     }

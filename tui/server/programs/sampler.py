@@ -21,6 +21,7 @@ from tui.server.job_worker import (
     cut_device,
     job_inputs,
     job_metadata,
+    touched_qubits,
 )
 from tui.server.options import check_options, default_shots, twirling_plan, unapplied_options
 from tui.server.programs.base import Program, ProgramInputError
@@ -58,16 +59,23 @@ def sampler_shots(params: dict[str, Any], pubs: list[Any]) -> int:
 
 
 def check_circuits(params: dict[str, Any], device: DeviceSnapshot, memory_mib: int) -> None:
+    from tui.server.independent import simulated_width
     from tui.server.methods import check_simulable
     from tui.server.pubs import check_shot_total, parse_sampler_pubs, physical_qubits
 
     pubs = parse_sampler_pubs(params, device)
     check_shot_total(sampler_shots(params, pubs))
     physical_by_pub = [physical_qubits(pub.circuit) for pub in pubs]
-    check_simulable([pub.circuit for pub in pubs], len(circuits_qubits(pubs, physical_by_pub)), memory_mib)
+    if twirling_plan("sampler", params) is not None:  # twirled pubs run whole
+        check_simulable([pub.circuit for pub in pubs], len(circuits_qubits(pubs, physical_by_pub)), memory_mib)
+        return
+    for pub, physical in zip(pubs, physical_by_pub):
+        touched = len(touched_qubits(pub.circuit, physical))
+        check_simulable([pub.circuit], simulated_width(pub.circuit, touched), memory_mib)
 
 
 def run(spec: JobSpec) -> JobOutcome:
+    from tui.server.independent import BlockSimulators, blocked_pub_samples, splits
     from tui.server.pubs import parse_sampler_pubs
     from tui.server.sampling import plain_sampler_json, primitive_result, run_sampler_pubs
     from tui.server.twirling import noisy_simulator
@@ -87,13 +95,23 @@ def run(spec: JobSpec) -> JobOutcome:
     ]
     started = time.perf_counter_ns()
     ran_from = datetime.now(timezone.utc)
-    simulator = noisy_simulator(cut.noise, plan, seed, exact=True, memory_mib=spec.memory_mib)
-    pub_samples = run_sampler_pubs(simulator, compacted, shots, seed)
+    # A device-wide circuit (measure_all on an ISA circuit) runs block by block; twirled pubs
+    # and circuits that do not split run whole, on the cut of every qubit the job touches.
+    blocks = BlockSimulators(device, cut, seed, spec.memory_mib)
+    whole = [index for index, (circuit, _, _) in enumerate(compacted) if plan is not None or not splits(circuit)]
+    simulator = noisy_simulator(cut.noise, plan, seed, exact=True, memory_mib=spec.memory_mib) if whole else None
+    by_index: dict[int, Any] = {}
+    if simulator is not None:
+        by_index.update(zip(whole, run_sampler_pubs(simulator, [compacted[index] for index in whole], shots, seed)))
+    for index, (circuit, values, pub_shots) in enumerate(compacted):
+        if index not in by_index:
+            by_index[index] = blocked_pub_samples(circuit, values, pub_shots or shots, blocks)
+    pub_samples = [by_index[index] for index in range(len(compacted))]
     ran_to = datetime.now(timezone.utc)
     execution_ns = time.perf_counter_ns() - started
     applied = {"twirling": plan.describe([pub.shots or shots for pub in pubs])} if plan else {}
     metadata = job_metadata(
-        device, cut, seed, applied, unapplied_options("sampler", params, options), simulator
+        device, cut, seed, applied, unapplied_options("sampler", params, options), blocks, simulator
     )
     metadata["simulator"]["simulation"] = [pub.simulation for pub in pub_samples]
     # One span for the whole run, every pub's shots in it: what IBM's result metadata shows.
