@@ -56,7 +56,7 @@ async def _steps(service: Service) -> tuple[list[float], list[float], list[float
             for key, mode in (("f2", "backends"), ("f4", "jobs"), ("f5", "sessions"), ("f3", "editor")):
                 started = time.perf_counter()
                 await pilot.press(key)
-                await _until(pilot, lambda: app.current_mode == mode)
+                await _until(pilot, lambda wanted=mode: app.current_mode == wanted)
                 await pilot.pause(0)  # drawn
                 round_.append(time.perf_counter() - started)
         return transpiles[:1], transpiles[1:], first_switches[:3], second_switches[:3]
