@@ -102,6 +102,7 @@ class QrtApp(App[None]):
         self._accounts: Accounts | None = None
         self._first_frame_shown = False
         self._after_first_frame: list[Callable[[], object]] = []
+        self._screens_prepared = False
         if self.preferences.keys:
             self.set_keymap(self.preferences.keys)
         if not self.preferences.animations_enabled:
@@ -118,7 +119,6 @@ class QrtApp(App[None]):
         for problem in self.preferences.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
         self.after_first_frame(self.open_connection)
-        self.after_first_frame(self.prepare_screens)
 
     def _remember_theme(self, theme: object) -> None:
         """A theme picked in the palette is the next run's theme too ([ui] theme, in place)."""
@@ -155,7 +155,8 @@ class QrtApp(App[None]):
 
     @work(thread=True, group="prepare-screens", exit_on_error=False)
     def prepare_screens(self) -> None:
-        """Import the mode screens once the first frame is up, so a first switch only builds."""
+        """Import the mode screens once the backends are on screen, so that a first switch
+        only builds its screen (not before: the first frames come first)."""
         import importlib
 
         for module in ("screens.backends", "screens.editor", "screens.jobs", "screens.sessions",
@@ -274,10 +275,13 @@ class QrtApp(App[None]):
         if workspace is not None:
             try:
                 await workspace.prepare_transpile(backend)
-            except Exception:  # noqa: BLE001, S110 - the transpile itself will say what is wrong
+            except Exception:  # noqa: BLE001 - the transpile itself will say what is wrong
                 pass
 
     def on_backends_loaded(self, message: BackendsLoaded) -> None:
+        if not self._screens_prepared:  # after the first screen has what it waited for
+            self._screens_prepared = True
+            self.call_after_refresh(self.prepare_screens)
         self.backends = tuple(message.backends)
         names = {backend.name for backend in message.backends}
         if message.backends and self.selected_backend not in names:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tui.backend_detail import BackendDetail
     from tui.circuits import TranspiledCircuit, TranspileSettings
     from tui.connection import Connection
+    from tui.credentials import TokenStore
     from tui.job_details import JobDetails
     from tui.programs import ProgramResults
     from tui.submission import SubmitRequest
@@ -32,7 +33,8 @@ WAIT_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0)  # a wait's polls slow down to the last
 
 
 async def connect(
-    profile_name: str | None = None, *, embedded: bool = False, reuse_embedded: bool = False, tokens: Any = None
+    profile_name: str | None = None, *, embedded: bool = False, reuse_embedded: bool = False,
+    tokens: TokenStore | None = None,
 ) -> Connection:
     """The chosen (or default) profile's connection; with no account configured, or when
     asked, the embedded service (`reuse_embedded`: one already running on the same data

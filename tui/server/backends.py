@@ -34,9 +34,12 @@ class DeviceSnapshot:
     conf_file: Path
     props_file: Path | None
     alias: str | None = None  # a mock backend's name: the same device, served for dry runs
+    twin: DeviceSnapshot | None = None  # a mock's device, whose parsed files it shares
 
     @cached_property
     def configuration(self) -> dict[str, Any]:
+        if self.twin is not None:
+            return {**self.twin.configuration, "backend_name": self.alias}
         configuration = json.loads(self.conf_file.read_text())
         features = list(configuration.get("supported_features") or [])
         if "if_else" in (configuration.get("supported_instructions") or []) and "dynamic_circuits" not in features:
@@ -49,8 +52,10 @@ class DeviceSnapshot:
     def properties(self) -> dict[str, Any] | None:
         if self.props_file is None:
             return None
-        properties = json.loads(self.props_file.read_text())
-        return {**properties, "backend_name": self.alias} if self.alias else properties
+        if self.twin is not None:
+            twin_properties = self.twin.properties
+            return None if twin_properties is None else {**twin_properties, "backend_name": self.alias}
+        return json.loads(self.props_file.read_text())
 
     @property
     def is_mock(self) -> bool:
@@ -197,7 +202,11 @@ class Catalogue:
             except (OSError, ValueError):
                 pass  # rebuilt below
         devices = self._devices_unlocked()
-        built = {name: devices[name].static_summary() for name in sorted(devices)}
+        built: dict[str, dict[str, Any]] = {}
+        for name in sorted(devices, key=lambda name: devices[name].twin is not None):  # the twins first
+            twin = devices[name].twin
+            built[name] = {**built[twin.name], "name": name} if twin is not None else devices[name].static_summary()
+        built = dict(sorted(built.items()))
         if cache is not None:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
@@ -231,7 +240,9 @@ class Catalogue:
         for name, snapshot in list(devices.items()):
             if name.startswith("ibm_"):
                 mock = mock_name(name)
-                devices.setdefault(mock, DeviceSnapshot(snapshot.directory, snapshot.conf_file, snapshot.props_file, mock))
+                devices.setdefault(
+                    mock, DeviceSnapshot(snapshot.directory, snapshot.conf_file, snapshot.props_file, mock, snapshot)
+                )
         return devices
 
     def get(self, name: str) -> DeviceSnapshot | None:
