@@ -43,7 +43,7 @@ UNREADABLE = (
     "params.quantum_program: the program could not be decoded (its circuits, tensors or "
     "samplexes are not valid compressed QPY, tensor or samplex data of its schema version)"
 )
-CLIFFORD_ANGLE_DECIMALS = 5  # as IBM's own local runner rounds bound angles
+QUARTER_TURN_TOLERANCE = 1e-5  # in quarter turns: float32's error on the angles samplomatic draws
 EXECUTION_OPTION_REASONS = {
     "init_qubits": "every simulated shot starts from an exact |0>, reset or not",
     "rep_delay": "a simulation has no repetition delay to wait",
@@ -172,8 +172,13 @@ def _bound_values(item: Any, rng: Any) -> tuple[Any, dict[str, Any]]:
     if values is None or not item.circuit.num_parameters:
         return None, outputs
     values = np.asarray(values, dtype=np.float64).reshape(*item.shape, item.circuit.num_parameters)
-    quarter = np.pi / 2
-    return np.round(values / quarter, CLIFFORD_ANGLE_DECIMALS) * quarter, outputs
+    # Samplomatic draws its angles in float32: a quarter turn arrives 1e-7 off, which would
+    # hide a Clifford circuit from the stabilizer method. Such values are snapped back to
+    # the quarter turn they stand for; every other angle is used exactly as sent.
+    turns = values / (np.pi / 2)
+    nearest = np.round(turns)
+    snapped = np.abs(turns - nearest) < QUARTER_TURN_TOLERANCE
+    return np.where(snapped, nearest * (np.pi / 2), values), outputs
 
 
 def instruction_names(circuit: Any) -> frozenset[str]:
