@@ -59,6 +59,13 @@ class JobsScreen(AreaScreen):
         self.watch(self.qrt, "polling_paused", lambda _: self.show_jobs())
         self.query_one(JobsTable).focus()
 
+    def on_screen_resume(self) -> None:
+        """Shown: refresh now (one request; idle polls are 15 s apart), so that a job
+        submitted elsewhere (the command line, another session) is there when looked for.
+        Not while the user has paused polling."""
+        if not self.qrt.polling_paused:
+            self.qrt.poll_jobs()
+
     def all_jobs(self) -> list[Job]:
         snapshot = self.qrt.jobs_snapshot
         if snapshot is None:
