@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import ServiceInfo, start_service, stop_service
 
@@ -78,3 +79,38 @@ def test_the_apps_programs_come_from_their_descriptors() -> None:
     for program in PROGRAMS:
         assert client_program(program.program_id) is program
         assert all(way.program_id == program.program_id for way in program.ways)
+
+
+async def test_a_new_app_program_is_one_descriptor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One `ClientProgram` more in `tui.programs.PROGRAMS`: the submit dialog lists its way
+    (with its fields and note) and a finished job of it is read by its own reader."""
+    from textual.app import App
+    from textual.widgets import Select, Static
+
+    from screens.widgets.submit_modal import SubmitModal
+    from tui import programs
+
+    def echo_params(request: object, transpiled: object) -> dict[str, object]:
+        return {"say": "hello"}
+
+    def read_echo(body: object, params: object, labels: object) -> programs.ProgramResults:
+        return programs.ProgramResults(counts=[], values=[])
+
+    echo = programs.ClientProgram("echo", (
+        programs.SubmitWay("echo", "Echo", "echo", "counts", echo_params, "the echo program"),
+    ), read_echo)
+    monkeypatch.setattr(programs, "PROGRAMS", (*programs.PROGRAMS, echo))
+
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        app.push_screen(SubmitModal("ibm_fez", 2, 0, open_sessions=[]))
+        await pilot.pause()
+        select = app.screen.query_one("#submit-program", Select)
+        select.value = "echo"
+        await pilot.pause()
+        assert "the echo program" in str(app.screen.query_one("#submit-program-note", Static).render())
+        # Its fields, a counts program's: shots shown, observables hidden.
+        assert app.screen.query_one("#submit-shots").parent.display  # type: ignore[union-attr]
+        assert not app.screen.query_one("#submit-observables").parent.display  # type: ignore[union-attr]
+    assert programs.submit_way("echo").build_params(None, None) == {"say": "hello"}  # type: ignore[arg-type]
+    assert programs.read_results("echo", {"anything": 1}) == programs.ProgramResults()
