@@ -73,8 +73,9 @@ def direct_aer_seconds(params: dict[str, Any], repeats: int) -> list[float]:
     from qiskit_ibm_runtime.fake_provider.executor.broadcast_sample import broadcast_sample
 
     from tui.server.backends import Catalogue
+    from tui.server.independent import instruction_names
     from tui.server.job_worker import compact, cut_device, touched_qubits
-    from tui.server.programs.executor import decode_program, instruction_names
+    from tui.server.programs.executor import decode_program
     from tui.server.pubs import physical_qubits
 
     device = Catalogue().get(BACKEND)

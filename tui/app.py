@@ -178,9 +178,8 @@ class QrtApp(App[None]):
         """Switch profile: close the old connection, forget its data, open the new one."""
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        old, self.connection, self.monitor, self.workspace = self.connection, None, None, None
-        self.backends, self.selected_backend, self.jobs_snapshot, self.sessions = (), None, None, {}
-        self.jobs_stale_since = None
+        old = self.connection
+        self._forget_connection()
         self.connection_label = "Connecting…"
         if old is not None:
             # In the background: a busy or dead old service never holds up the new profile.
@@ -209,11 +208,14 @@ class QrtApp(App[None]):
         if self._poll_timer is not None:
             self._poll_timer.stop()
         self.workers.cancel_group(self, "poll")
+        self._forget_connection()
+        self.connection_label = LOGGED_OUT
+
+    def _forget_connection(self) -> None:
+        """No connection, and nothing of the old profile's (jobs, backends, sessions) kept."""
         self.connection, self.monitor, self.workspace = None, None, None
-        # The old profile's jobs, backends and sessions are not this (absent) profile's.
         self.backends, self.selected_backend, self.jobs_snapshot, self.sessions = (), None, None, {}
         self.jobs_stale_since = None
-        self.connection_label = LOGGED_OUT
 
     def on_service_connected(self, message: ServiceConnected) -> None:
         from tui.monitor import JobMonitor

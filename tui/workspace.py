@@ -219,8 +219,6 @@ class Workspace:
             cycle += 1
 
     async def _current(self, job_ids: list[str]) -> list[Job]:
-        if len(job_ids) == 1:
-            return [await self.client.job(job_ids[0])]
         return list(await asyncio.gather(*(self.client.job(job_id) for job_id in job_ids)))
 
     async def cancel(self, job_id: str) -> None:

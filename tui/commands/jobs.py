@@ -113,13 +113,15 @@ async def show_job(workspace: Workspace, args: argparse.Namespace) -> int:
     return ExitCode.OK if not job.is_final or job.status.succeeded else ExitCode.JOB_FAILED
 
 
-async def wait_for_jobs(workspace: Workspace, args: argparse.Namespace) -> int:
-    def changed(job: Job) -> None:
-        reason = f" ({job.reason})" if job.is_final and job.reason else ""
-        progress(f"qrt: {job.id} {str(job.status).lower()}{reason}")
+def report_change(job: Job) -> None:
+    """A waited-for job's new status, on stderr."""
+    reason = f" ({job.reason})" if job.is_final and job.reason else ""
+    progress(f"qrt: {job.id} {str(job.status).lower()}{reason}")
 
+
+async def wait_for_jobs(workspace: Workspace, args: argparse.Namespace) -> int:
     try:
-        jobs = await workspace.wait(args.job_ids, changed, timeout=args.timeout)
+        jobs = await workspace.wait(args.job_ids, report_change, timeout=args.timeout)
     except TimeoutError as exc:
         raise CommandFailed(str(exc), ExitCode.NOT_FINISHED) from None
     if args.json:

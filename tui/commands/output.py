@@ -72,9 +72,7 @@ def exit_code_for(error: BaseException) -> tuple[ExitCode, str]:
         Forbidden,
         InvalidInput,
         NotFound,
-        RateLimited,
         Unauthorized,
-        Unavailable,
     )
     from tui.connection import ProfileError
     from tui.local_service import LocalServiceError
@@ -87,9 +85,7 @@ def exit_code_for(error: BaseException) -> tuple[ExitCode, str]:
         return ExitCode.NOT_FOUND, str(error)
     if isinstance(error, (InvalidInput, Conflict)):
         return ExitCode.BAD_INPUT, str(error)
-    if isinstance(error, (Unavailable, RateLimited)):
-        return ExitCode.UNREACHABLE, str(error)
-    if isinstance(error, ApiError):
+    if isinstance(error, ApiError):  # Unavailable, RateLimited and the rest: the service did not serve it
         return ExitCode.UNREACHABLE, str(error)
     if isinstance(error, ProfileError):
         missing = "no profile named" in str(error).lower()

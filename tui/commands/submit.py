@@ -101,7 +101,7 @@ async def transpile_file(workspace: Workspace, args: argparse.Namespace) -> int:
 
 
 async def submit_file(workspace: Workspace, args: argparse.Namespace) -> int:
-    from tui.commands.jobs import job_json
+    from tui.commands.jobs import job_json, report_change
     from tui.programs import submit_way
     from tui.submission import (
         SubmitRequest,
@@ -145,10 +145,7 @@ async def submit_file(workspace: Workspace, args: argparse.Namespace) -> int:
         print_json(job_json(job)) if args.json else print(submitted.job_id)
         return ExitCode.OK
 
-    def changed(job: object) -> None:
-        progress(f"qrt: {submitted.job_id} {str(getattr(job, 'status', '')).lower()}")
-
-    [job] = await workspace.wait([submitted.job_id], changed)
+    [job] = await workspace.wait([submitted.job_id], report_change)
     if args.json:
         print_json(job_json(job))
     else:

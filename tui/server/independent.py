@@ -77,9 +77,20 @@ def interacting_groups(circuit: QuantumCircuit) -> list[set[int]] | None:
 
 def blocks_of(circuit: QuantumCircuit, block_qubits: int = BLOCK_QUBITS) -> list[Block]:
     """The blocks to simulate: groups packed first-fit, widest first; one block if unsplittable."""
+    return split_blocks(circuit, block_qubits) or [whole_block(circuit)]
+
+
+def whole_block(circuit: QuantumCircuit) -> Block:
+    return Block(tuple(range(circuit.num_qubits)), tuple(range(circuit.num_clbits)))
+
+
+def split_blocks(circuit: QuantumCircuit, block_qubits: int = BLOCK_QUBITS) -> list[Block] | None:
+    """The packed blocks, or None for a circuit that cannot be split."""
     groups = interacting_groups(circuit)
-    if groups is None or len(groups) == 1:
-        return [Block(tuple(range(circuit.num_qubits)), tuple(range(circuit.num_clbits)))]
+    if groups is None:
+        return None
+    if len(groups) == 1:
+        return [whole_block(circuit)]
     packed: list[set[int]] = []
     for group in sorted(groups, key=len, reverse=True):
         target = next((block for block in packed if len(block) + len(group) <= block_qubits), None)
@@ -101,17 +112,24 @@ def blocks_of(circuit: QuantumCircuit, block_qubits: int = BLOCK_QUBITS) -> list
 def simulated_width(circuit: QuantumCircuit, touched: int) -> int:
     """How wide the widest circuit the simulator will see for `circuit` is: its widest
     measured block, or the `touched` qubits of a circuit that cannot be split."""
-    if interacting_groups(circuit) is None:
+    blocks = split_blocks(circuit)
+    if blocks is None:
         return touched
-    return max((len(block.qubits) for block in blocks_of(circuit) if block.clbits), default=0)
+    return max((len(block.qubits) for block in blocks if block.clbits), default=0)
 
 
 def splits(circuit: QuantumCircuit) -> bool:
     """Whether running `circuit` block by block simulates less than the whole of it."""
-    if interacting_groups(circuit) is None:
+    blocks = split_blocks(circuit)
+    if blocks is None:
         return False
-    measured = [block for block in blocks_of(circuit) if block.clbits]
+    measured = [block for block in blocks if block.clbits]
     return len(measured) != 1 or len(measured[0].qubits) < circuit.num_qubits
+
+
+def instruction_names(circuit: QuantumCircuit) -> frozenset[str]:
+    """What a block's noise needs errors for: the gates it uses, and only those."""
+    return frozenset(instruction.operation.name for instruction in circuit.data)
 
 
 class BlockSimulators:
@@ -130,8 +148,7 @@ class BlockSimulators:
         device_qubits = tuple(self.cut.device_qubits[q] for q in block.qubits)
         simulator = self.simulators.get(device_qubits)
         if simulator is None:
-            gates = frozenset(instruction.operation.name for instruction in part.data)
-            noise = cut_device(self.device, set(device_qubits), gates).noise
+            noise = cut_device(self.device, set(device_qubits), instruction_names(part)).noise
             simulator = noisy_simulator(noise, None, self.seed, exact=True, memory_mib=self.memory_mib)
             self.simulators[device_qubits] = simulator
         [samples] = run_sampler_pubs(simulator, [(part, values, shots)], shots, seed)

@@ -220,6 +220,11 @@ def completed(
         text = json.dumps(primitive_result, cls=tagged_encoder())
     else:
         text = plain_text()
+    return JobOutcome("Completed", text, execution_ns, log_lines=run_log_lines(summary, metadata))
+
+
+def run_log_lines(summary: str, metadata: dict[str, Any]) -> list[str]:
+    """The job log's account of a run: what ran, how, what was approximated or not applied."""
     simulator = metadata["simulator"]
     log_lines = [summary, f"simulated with {', '.join(simulator['methods']) or 'aer'}"]
     log_lines += [f"approximated: {note}" for note in simulator["approximations"]]
@@ -227,7 +232,7 @@ def completed(
         log_lines.append(
             f"options accepted but not simulated: {'; '.join(metadata['options_not_applied'])}"
         )
-    return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
+    return log_lines
 
 
 @lru_cache(maxsize=1)

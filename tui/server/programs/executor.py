@@ -27,9 +27,12 @@ from tui.server.independent import BlockSimulators, sample_clbits, simulated_wid
 from tui.server.job_worker import (
     JobOutcome,
     JobSpec,
+    circuits_qubits,
     compact,
     cut_device,
     device_from_spec,
+    job_metadata,
+    run_log_lines,
     touched_qubits,
 )
 from tui.server.programs.base import Program, ProgramInputError
@@ -129,14 +132,13 @@ def check_circuits(params: dict[str, Any], device: DeviceSnapshot, memory_mib: i
             f"params.quantum_program.shots: {program.shots} is more than {device.name} takes "
             f"(max_shots {max_shots})"
         )
+    check_shot_total(item_shots(program))
     for index, item in enumerate(program.items):
         violation = isa_violation(item.circuit, device)
         if violation:
             raise ProgramInputError(
                 f"params.quantum_program.items[{index}]: the circuit is not ISA for {device.name}: {violation}"
             )
-    check_shot_total(item_shots(program))
-    for item in program.items:
         touched = touched_qubits(item.circuit, physical_qubits(item.circuit))
         check_simulable([item.circuit], simulated_width(item.circuit, len(touched)), memory_mib)
 
@@ -181,10 +183,6 @@ def _bound_values(item: Any, rng: Any) -> tuple[Any, dict[str, Any]]:
     return np.where(snapped, nearest * (np.pi / 2), values), outputs
 
 
-def instruction_names(circuit: Any) -> frozenset[str]:
-    return frozenset(instruction.operation.name for instruction in circuit.data)
-
-
 def _random_bools(circuit: Any, shape: tuple[int, ...], shots: int, rng: Any) -> dict[str, Any]:
     return {
         register.name: rng.integers(0, 2, size=(*shape, shots, register.size)).astype(bool)
@@ -204,10 +202,7 @@ def run(spec: JobSpec) -> JobOutcome:
     seed = experimental.get("seed_simulator") if isinstance(experimental.get("seed_simulator"), int) else None
     rng = np.random.default_rng(seed)
     physical_by_item = [physical_qubits(item.circuit) for item in program.items]
-    touched: set[int] = set()
-    for item, physical in zip(program.items, physical_by_item):
-        touched |= touched_qubits(item.circuit, physical)
-    cut = cut_device(device, touched)
+    cut = cut_device(device, circuits_qubits(program.items, physical_by_item))
     simulators = BlockSimulators(device, cut, seed, spec.memory_mib)
 
     started = time.perf_counter_ns()
@@ -232,16 +227,10 @@ def run(spec: JobSpec) -> JobOutcome:
         item_results.append({**results, **outputs})
     ran_to = datetime.now(timezone.utc)
     execution_ns = time.perf_counter_ns() - started
+    account = job_metadata(device, cut, seed, {}, unapplied_options(decoded), simulators)
     service_metadata: dict[str, Any] = {
-        "simulator": {
-            "backend": spec.backend_name or device.name,
-            "device_qubits": cut.device_qubits,
-            "noise_model": "device snapshot, cut to the qubits used",
-            "seed_simulator": seed,
-            "methods": sorted(simulators.methods_used),
-            "approximations": sorted(simulators.approximations),
-        },
-        "options_not_applied": unapplied_options(decoded),
+        "simulator": {**account["simulator"], "backend": spec.backend_name or device.name},
+        "options_not_applied": account["options_not_applied"],
     }
     if spec.dry_run:
         service_metadata["dry_run"] = {
@@ -253,14 +242,9 @@ def run(spec: JobSpec) -> JobOutcome:
     text = result_json(decoded, spec.params, item_results, ran_from, ran_to, service_metadata)
     summary = (f"executor: {len(program.items)} item(s), {program.shots} shots each, on "
                f"{device.name} qubits {cut.device_qubits}")
-    log_lines = [summary]
+    log_lines = run_log_lines(summary, service_metadata)
     if spec.dry_run:
-        log_lines.append("dry run: random bits of the right shapes, nothing simulated")
-    else:
-        log_lines.append(f"simulated with {', '.join(service_metadata['simulator']['methods']) or 'aer'}")
-    log_lines += [f"approximated: {note}" for note in service_metadata["simulator"]["approximations"]]
-    if service_metadata["options_not_applied"]:
-        log_lines.append(f"options accepted but not simulated: {'; '.join(service_metadata['options_not_applied'])}")
+        log_lines[1] = "dry run: random bits of the right shapes, nothing simulated"
     return JobOutcome("Completed", text, execution_ns, log_lines=log_lines)
 
 
