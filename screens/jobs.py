@@ -64,7 +64,7 @@ class JobsScreen(AreaScreen):
         submitted elsewhere (the command line, another session) is there when looked for.
         Not while the user has paused polling."""
         if not self.qrt.polling_paused:
-            self.qrt.poll_jobs()
+            self.qrt.poll()
 
     def all_jobs(self) -> list[Job]:
         snapshot = self.qrt.jobs_snapshot
@@ -93,15 +93,15 @@ class JobsScreen(AreaScreen):
         total = snapshot.total if snapshot else 0
         parts = [f"Jobs · {shown} shown of {loaded} loaded, {total} on the service", f"sorted by {SORTS[self.sort_index]}"]
         stale = self.qrt.jobs_stale_since
-        monitor = self.qrt.monitor
+        scheduler = self.qrt.scheduler
         if stale is not None:
             parts.append(f"STALE since {stale.astimezone():%H:%M:%S}, retrying")
         elif self.qrt.polling_paused:
             parts.append("paused (p)")
         elif snapshot is not None:
             parts.append(f"updated {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        if monitor is not None:
-            parts.append(f"every {monitor.intervals.active:g}s while active")
+        if scheduler is not None:
+            parts.append(f"every {scheduler.jobs.intervals.active:g}s while active")
         return " · ".join(parts)
 
     # actions ---------------------------------------------------------------------------
@@ -134,15 +134,15 @@ class JobsScreen(AreaScreen):
         self.notify("Polling paused." if self.qrt.polling_paused else "Polling resumed.", timeout=2)
 
     def action_interval(self, step: int) -> None:
-        monitor = self.qrt.monitor
-        if monitor is None:
+        scheduler = self.qrt.scheduler
+        if scheduler is None:
             return
-        seconds = self.qrt.set_poll_interval(monitor.intervals.active * (2 if step > 0 else 0.5))
+        seconds = self.qrt.set_poll_interval(scheduler.jobs.intervals.active * (2 if step > 0 else 0.5))
         self.notify(f"Active jobs are polled every {seconds:g} s.", timeout=2)
         self.show_jobs()
 
     def action_refresh(self) -> None:
-        self.qrt.poll_jobs()
+        self.qrt.poll()
 
     def _selected(self) -> Job | None:
         job_id = self.query_one(JobsTable).selected_job_id
@@ -200,7 +200,7 @@ class JobsScreen(AreaScreen):
             await workspace.delete(job_id)
             self.older_jobs = tuple(job for job in self.older_jobs if job.id != job_id)
             self.notify(f"Deleted {job_id}.", timeout=3)
-        self.qrt.poll_jobs()
+        self.qrt.poll()
 
     @work(exclusive=True, group="older-jobs", exit_on_error=False)
     async def action_older(self) -> None:

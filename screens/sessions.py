@@ -2,7 +2,8 @@
 jobs), their state and TTLs, their jobs; open one, stop it taking jobs, or cancel it.
 
 IBM's API has no list of sessions, so the list is built from the jobs and from what
-this app created, and each is refreshed with one GET while this screen is shown.
+this app created; the app's scheduler reads them (every few seconds while this screen is
+shown), and this screen only renders what it knows.
 """
 
 from __future__ import annotations
@@ -21,10 +22,7 @@ from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.key_values import key_value_grid
 from screens.widgets.pick_modal import PickModal
 from tui.api.models import Session
-from tui.messages import SessionsLoaded
 
-REFRESH_SECONDS = 5.0
-MAX_TRACKED = 30
 STATE_STYLES = {"open": "yellow", "active": "cyan", "inactive": "blue", "closed": "dim"}
 
 
@@ -52,7 +50,6 @@ class SessionsScreen(AreaScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._timer: Timer | None = None
         self._clock: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -72,13 +69,12 @@ class SessionsScreen(AreaScreen):
         table.focus()
 
     def on_screen_resume(self) -> None:
-        self.refresh_sessions()
+        self.qrt.set_sessions_watched(True)
         if self._clock is not None:
             self._clock.resume()
 
     def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+        self.qrt.set_sessions_watched(False)
         if self._clock is not None:
             self._clock.pause()
 
@@ -92,27 +88,6 @@ class SessionsScreen(AreaScreen):
                 table.update_cell(session.id, "closes", closes)
                 table.update_cell(session.id, "inactive", inactive)
         self._show_detail()
-
-    def known_ids(self) -> list[str]:
-        ids = list(self.qrt.sessions)
-        snapshot = self.qrt.jobs_snapshot
-        for job in snapshot.jobs if snapshot else ():
-            if job.session_id and job.session_id not in ids:
-                ids.append(job.session_id)
-        return ids[-MAX_TRACKED:]
-
-    @work(exclusive=True, group="sessions", exit_on_error=False)
-    async def refresh_sessions(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        try:
-            sessions = await self.qrt.require_workspace().sessions(self.known_ids(), recent_jobs=0)
-            self.post_message(SessionsLoaded(tuple(sessions)))
-        finally:
-            self._timer = self.set_timer(REFRESH_SECONDS, self.refresh_sessions)
-
-    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
-        self.qrt.sessions = {**self.qrt.sessions, **{s.id: s for s in message.sessions}}
 
     def show_sessions(self) -> None:
         """Reconcile the table with what is known, row by session id: cells change in
@@ -177,7 +152,7 @@ class SessionsScreen(AreaScreen):
     # actions ---------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        self.refresh_sessions()
+        self.qrt.session_changed()
 
     def action_copy_id(self) -> None:
         session_id = self._selected_id()
@@ -202,7 +177,6 @@ class SessionsScreen(AreaScreen):
         session = await self.qrt.require_workspace().open_session(backend, mode)  # type: ignore[arg-type]
         self.qrt.remember_session(session)
         self.notify(f"Opened {mode} {session.id} on {backend}; the editor's submit dialog can join it.", timeout=5)
-        self.refresh_sessions()
 
     def _confirm_then(self, question: str, change: str) -> None:
         session_id = self._selected_id()
@@ -228,4 +202,4 @@ class SessionsScreen(AreaScreen):
         else:
             await workspace.cancel_session(session_id)
         self.notify(f"Session {session_id}: {'no longer accepting jobs' if change == 'close' else 'cancelled'}.", timeout=4)
-        self.refresh_sessions()
+        self.qrt.session_changed()

@@ -1,9 +1,10 @@
-"""QrtApp: modes, global bindings, shared state, the job poller, and the one place worker
+"""QrtApp: modes, global bindings, shared state, the poll loop, and the one place worker
 failures are reported.
 
 Screens share what the service told us through reactive attributes here (backends, the
-picked backend, the latest jobs snapshot); each screen watches what it shows. The poller
-lives here too, so that jobs stay live and finished jobs are announced on every screen.
+picked backend, the latest jobs snapshot, the sessions); each screen watches what it
+shows. The one poll loop (the core's Scheduler, on one timer) lives here too, so that
+jobs and sessions stay live and finished jobs are announced on every screen.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tui.messages import (
     JobSubmitted,
     ServiceConnected,
     ServiceFailed,
+    SessionsLoaded,
 )
 from tui.preferences import Preferences, load_preferences
 
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
     from tui.api.models import Backend, Session
     from tui.connection import Connection
     from tui.credentials import TokenStore
-    from tui.monitor import JobMonitor, JobsSnapshot
+    from tui.monitor import JobsSnapshot
+    from tui.scheduler import Scheduler
     from tui.workspace import Workspace
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
@@ -97,7 +100,7 @@ class QrtApp(App[None]):
         self.preferences = preferences or Preferences()
         self.connection: Connection | None = None
         self.workspace: Workspace | None = None  # the use cases, on `connection`
-        self.monitor: JobMonitor | None = None
+        self.scheduler: Scheduler | None = None  # the one poller of jobs and sessions
         self._poll_timer: Timer | None = None
         self._accounts: Accounts | None = None
         self._first_frame_shown = False
@@ -213,12 +216,12 @@ class QrtApp(App[None]):
 
     def _forget_connection(self) -> None:
         """No connection, and nothing of the old profile's (jobs, backends, sessions) kept."""
-        self.connection, self.monitor, self.workspace = None, None, None
+        self.connection, self.scheduler, self.workspace = None, None, None
         self.backends, self.selected_backend, self.jobs_snapshot, self.sessions = (), None, None, {}
         self.jobs_stale_since = None
 
     def on_service_connected(self, message: ServiceConnected) -> None:
-        from tui.monitor import JobMonitor
+        from tui.scheduler import Scheduler
         from tui.workspace import Workspace
 
         connection = message.connection
@@ -226,16 +229,16 @@ class QrtApp(App[None]):
         self.workspace = Workspace(connection)
         self.connection_label = connection.description
         self.sub_title = "local simulator" if connection.is_local else connection.profile_name
-        self.monitor = JobMonitor(connection.client)
-        self.monitor.intervals.active = self.preferences.poll_seconds
+        self.scheduler = Scheduler.for_workspace(self.workspace)
+        self.scheduler.jobs.intervals.active = self.preferences.poll_seconds
         if connection.local_service is not None:
             connection.local_service.on_restart = self._local_service_restarted
         self.load_backends()
-        self.poll_jobs()
+        self.poll()
 
     def _local_service_restarted(self, text: str) -> None:
         self.notify(text, title="Local service", severity="warning", timeout=10)
-        self.poll_jobs()
+        self.poll()
 
     def on_service_failed(self, message: ServiceFailed) -> None:
         self.connection_label = f"Not connected: {message.reason}"
@@ -294,44 +297,70 @@ class QrtApp(App[None]):
     # jobs ----------------------------------------------------------------------------
 
     @work(exclusive=True, group="poll", exit_on_error=False)
-    async def poll_jobs(self) -> None:
+    async def poll(self) -> None:
+        """One cycle of the scheduler now (jobs, and sessions if due), then the next on
+        its timer: the one poll loop of the app."""
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        monitor = self.monitor
-        if monitor is None:
+        scheduler = self.scheduler
+        if scheduler is None:
             return
-        try:
-            snapshot = await monitor.poll()
-        except ApiError as exc:
-            self.post_message(JobsRefreshFailed(str(exc)))
+        refresh = await scheduler.cycle()
+        if refresh.jobs is None:
+            self.post_message(JobsRefreshFailed(str(refresh.jobs_error)))
         else:
-            self.post_message(JobsRefreshed(snapshot))
+            self.post_message(JobsRefreshed(refresh.jobs))
+        if refresh.sessions is not None:
+            self.post_message(SessionsLoaded(refresh.sessions))
         if not self.polling_paused:
-            self._poll_timer = self.set_timer(monitor.next_delay(), self.poll_jobs)
+            self._poll_timer = self.set_timer(scheduler.next_delay(), self.poll)
+
+    def set_sessions_watched(self, watched: bool) -> None:
+        """The sessions screen is (or is no longer) shown: sessions are read every few
+        seconds while it is, and now."""
+        if self.scheduler is not None:
+            self.scheduler.sessions_watched = watched
+            if watched:
+                self.scheduler.sessions_changed()
+                self.poll()
 
     def watch_polling_paused(self, paused: bool) -> None:
         if paused and self._poll_timer is not None:
             self._poll_timer.stop()
         elif not paused:
-            self.poll_jobs()
+            self.poll()
 
     def set_poll_interval(self, seconds: float) -> float:
         from tui.preferences import POLL_FLOOR_SECONDS
 
         seconds = max(POLL_FLOOR_SECONDS, seconds)
-        if self.monitor is not None:
-            self.monitor.intervals.active = seconds
+        if self.scheduler is not None:
+            self.scheduler.jobs.intervals.active = seconds
         return seconds
 
     def on_job_submitted(self, message: JobSubmitted) -> None:
         if message.session is not None:
             self.remember_session(message.session)
-        if self.monitor is not None:
-            self.monitor.watch(message.job_id)
-        self.poll_jobs()
+        if self.scheduler is not None:
+            self.scheduler.watch_job(message.job_id)
+        self.poll()
 
     def remember_session(self, session: Session) -> None:
+        """A session opened or changed here: shown at once, read again at the next poll."""
+        if self.scheduler is not None:
+            self.scheduler.remember(session)
+            self.poll()
         self.sessions = {**self.sessions, session.id: session}
+
+    def session_changed(self) -> None:
+        """A session was closed or cancelled here: read the sessions now."""
+        if self.scheduler is not None:
+            self.scheduler.sessions_changed()
+            self.poll()
+
+    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
+        if self.scheduler is not None:  # not a poll that ended after a log-out
+            self.sessions = {session.id: session for session in message.sessions}
 
     def open_sessions_on(self, backend: str) -> list[Session]:
         """Sessions and batches on this backend that still take jobs."""
@@ -341,7 +370,7 @@ class QrtApp(App[None]):
         ]
 
     def on_jobs_refreshed(self, message: JobsRefreshed) -> None:
-        if self.monitor is None:
+        if self.scheduler is None:
             return  # a poll that ended after a log-out or a profile switch
         self.jobs_snapshot = message.snapshot
         self.jobs_stale_since = None
@@ -352,8 +381,8 @@ class QrtApp(App[None]):
                 self.bell()
 
     def on_jobs_refresh_failed(self, message: JobsRefreshFailed) -> None:
-        monitor = self.monitor
-        self.jobs_stale_since = monitor.stale_since if monitor else None
+        scheduler = self.scheduler
+        self.jobs_stale_since = scheduler.jobs.stale_since if scheduler else None
 
     # screens -------------------------------------------------------------------------
 

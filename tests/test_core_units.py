@@ -1,0 +1,189 @@
+"""Unit tests of the core's parsers and stores: no terminal, no server, no network.
+
+What a user types (the submit dialog's fields, the jobs filter, the CLI's options), what
+the config file says, how a CLI failure maps to an exit code, and the local service's
+SQLite store on a real file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.api.errors import ApiError, Conflict, InvalidInput, NotFound, Unauthorized
+from tui.api.models import Job, JobStatus
+from tui.cli import build_parser
+from tui.commands.output import CommandFailed, ExitCode, exit_code_for
+from tui.job_filter import parse_job_filter
+from tui.preferences import DEFAULT_POLL_SECONDS, load_preferences
+from tui.server.store import JobQuery, JobRecord, Store, utc_now
+from tui.submission import (
+    SubmitFormError,
+    parse_observables,
+    parse_parameter_values,
+    parse_precision,
+    parse_shots,
+)
+
+# the submit dialog's fields ------------------------------------------------------------
+
+
+def test_parameters_bind_in_the_order_shown_with_or_without_brackets_or_by_name() -> None:
+    names = ("phi", "theta")
+    assert parse_parameter_values("0.1, 0.2", 2, names) == [0.1, 0.2]
+    assert parse_parameter_values("[0.1, 0.2]", 2, names) == [0.1, 0.2]
+    assert parse_parameter_values("theta=0.2, phi=0.1", 2, names) == [[0.1, 0.2]]
+    assert parse_parameter_values("[[0, 1], [2, 3]]", 2, names) == [[0, 1], [2, 3]]  # a sweep
+    assert parse_parameter_values("", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the circuit has 2 (phi, theta)"),
+        ("0.1", "each binding needs 2 values in the order phi, theta, got 1"),
+        ("0.1, true", "use numbers"),
+        ("[0.1, ", "not a list of numbers"),
+        ("theta=0.1", "no value for phi"),
+        ("gamma=1, phi=0, theta=0", "no parameter 'gamma'"),
+        ("phi=x, theta=0", "'x' for phi is not a number"),
+    ],
+)
+def test_a_bad_parameter_field_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(SubmitFormError, match="^Parameters: ") as caught:
+        parse_parameter_values(text, 2, ("phi", "theta"))
+    assert message in str(caught.value)
+
+
+def test_shots_precision_and_observables_are_checked_against_their_limits() -> None:
+    assert parse_shots("4_096") == 4096 and parse_shots("10,000") == 10000
+    assert parse_shots("100000", max_shots=100000) == 100000
+    with pytest.raises(SubmitFormError, match=r"between 1 and 100,000 \(the backend's max_shots\)"):
+        parse_shots("100001", max_shots=100000)
+    with pytest.raises(SubmitFormError, match="not a whole number"):
+        parse_shots("1e3")
+    assert parse_precision("") is None and parse_precision("0.015") == 0.015
+    with pytest.raises(SubmitFormError, match="between 0 and 1"):
+        parse_precision("1e-0")
+    assert parse_observables("zz; xi", 2) == ("ZZ", "XI")
+    with pytest.raises(SubmitFormError, match="'ZZZ' must be 2 letters"):
+        parse_observables("ZZZ", 2)
+
+
+# the jobs filter ---------------------------------------------------------------------
+
+
+def _job(status: str, **fields: object) -> Job:
+    document = {"id": "d4abc", "backend": "ibm_fez", "program": {"id": "sampler"}, "state": {"status": status}}
+    return Job.from_api({**document, **fields})
+
+
+def test_the_jobs_filter_narrows_by_prefix_and_free_words() -> None:
+    running, failed = _job("Running", tags=["nightly-run"]), _job("Failed", session_id="s9")
+    assert parse_job_filter("status:run").matches(running) and not parse_job_filter("status:run").matches(failed)
+    assert parse_job_filter("status:active").matches(running) and not parse_job_filter("status:active").matches(failed)
+    assert parse_job_filter("tag:night").matches(running) and not parse_job_filter("tag:night").matches(failed)
+    assert parse_job_filter("FEZ session:s9").matches(failed)
+    assert not parse_job_filter("fez brisbane").matches(failed)  # every word must appear
+    assert parse_job_filter("colour:red").words == ("colour:red",)  # not a field: a word
+    assert parse_job_filter("  ").is_empty
+
+
+def test_job_statuses_parse_from_either_api_and_know_which_are_final() -> None:
+    assert JobStatus.parse("COMPLETED") is JobStatus.COMPLETED  # the older API's spelling
+    assert JobStatus.parse("DONE") is JobStatus.COMPLETED and JobStatus.parse("ERROR") is JobStatus.FAILED
+    assert JobStatus.parse("cancelled - ran too long") is JobStatus.CANCELLED_RAN_TOO_LONG
+    assert JobStatus.parse("sleeping") is JobStatus.UNKNOWN and JobStatus.parse(None) is JobStatus.UNKNOWN
+    assert {s for s in JobStatus if not s.is_final} == {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.UNKNOWN}
+
+
+# the config file's [ui] table --------------------------------------------------------
+
+
+def test_preferences_report_each_bad_value_and_keep_the_default(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\ntheme = "ansi-dark"\nanimations = "sometimes"\npoll_seconds = 0.1\n'
+                      '[keys]\n"editor.submit" = "ctrl+r,f9"\n"bad" = 3\n')
+    preferences = load_preferences(config)
+    assert preferences.theme == "ansi-dark" and preferences.keys == {"editor.submit": "ctrl+r,f9"}
+    assert preferences.animations == "auto" and preferences.poll_seconds == DEFAULT_POLL_SECONDS
+    assert len(preferences.problems) == 2 and "animations" in preferences.problems[0]
+    config.write_text("[ui\n")
+    assert load_preferences(config).problems  # unreadable: said, never raised
+
+
+# the command line's options and exit codes ---------------------------------------------
+
+
+def test_the_jobs_command_parses_its_filters() -> None:
+    args = build_parser().parse_args(["jobs", "--status", "failed", "--tag", "a", "--tag", "b", "--limit", "5", "--json"])
+    assert (args.status, args.tag, args.limit, args.json) == ("failed", ["a", "b"], 5, True)
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["jobs", "--limit", "0"])
+    assert caught.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (NotFound("no such job"), ExitCode.NOT_FOUND),
+        (Unauthorized("bad key"), ExitCode.NOT_AUTHORIZED),
+        (InvalidInput("shots: too many"), ExitCode.BAD_INPUT),
+        (Conflict("session closed"), ExitCode.BAD_INPUT),
+        (ApiError("503 Service Unavailable"), ExitCode.UNREACHABLE),
+        (CommandFailed("job d4 failed", ExitCode.JOB_FAILED), ExitCode.JOB_FAILED),
+        (FileNotFoundError("bell.qasm"), ExitCode.BAD_INPUT),
+    ],
+)
+def test_each_failure_has_its_exit_code(error: BaseException, code: ExitCode) -> None:
+    assert exit_code_for(error)[0] == code
+
+
+def test_an_unexpected_error_is_not_swallowed_as_an_exit_code() -> None:
+    with pytest.raises(KeyError):
+        exit_code_for(KeyError("a bug"))
+
+
+# the local service's store, on a real SQLite file --------------------------------------
+
+
+def _record(job_id: str, *, backend: str = "ibm_fez", tags: list[str] | None = None) -> JobRecord:
+    return JobRecord(job_id, "crn:test", backend, "sampler", "Queued", utc_now(), {"pubs": []}, tags=tags or [])
+
+
+def test_the_store_filters_pages_and_counts_jobs(tmp_path: Path) -> None:
+    store = Store(tmp_path / "jobs.sqlite3")
+    try:
+        for n in range(5):
+            store.create_job(_record(f"j{n}", backend="ibm_fez" if n % 2 else "ibm_torino", tags=[f"t{n % 2}"]))
+        store.cancel_job("j4")
+        page, total = store.list_jobs(JobQuery("crn:test", limit=2))
+        assert [job.id for job in page] == ["j4", "j3"] and total == 5
+        assert store.list_jobs(JobQuery("crn:test", pending=True))[1] == 4
+        assert [job.id for job in store.list_jobs(JobQuery("crn:test", tags=("t1",)))[0]] == ["j3", "j1"]
+        listed = store.list_jobs(JobQuery("crn:test", backend="ibm_torino", with_params=False))[0]
+        assert [job.id for job in listed] == ["j4", "j2", "j0"] and all(job.params == {} for job in listed)
+        assert store.list_jobs(JobQuery("crn:other"))[1] == 0  # another instance's jobs are not seen
+    finally:
+        store.close()
+
+
+def test_a_cancelled_job_cannot_be_finished_and_a_running_one_is_requeued_after_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    store = Store(path)
+    store.create_job(_record("cancelled"))
+    store.create_job(_record("interrupted", backend="ibm_torino"))
+    assert store.mark_running("cancelled") and store.cancel_job("cancelled")
+    assert not store.finish_job("cancelled", status="Completed", result="{}")  # the cancel stands
+    assert store.mark_running("interrupted")
+    store.close()
+    reopened = Store(path)  # as after a crash: the same file, read again
+    try:
+        assert reopened.requeue_interrupted_jobs() == 1
+        job = reopened.get_job("interrupted")
+        assert job is not None and job.status == "Queued" and "queued again" in job.logs
+        cancelled = reopened.get_job("cancelled")
+        assert cancelled is not None and cancelled.status == "Cancelled"
+    finally:
+        reopened.close()
