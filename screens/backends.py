@@ -48,13 +48,13 @@ class BackendsScreen(AreaScreen):
         self.watch(self.qrt, "selected_backend", lambda _: self.show_backends())
         self.query_one(BackendsTable).focus()
 
-    def show_backends(self) -> None:
+    def show_backends(self, to_top: bool = False) -> None:
         table = self.query_one(BackendsTable)
         backends = self.qrt.backends
         text = self.query_one("#backend-filter", Input).value.strip().lower()
         shown = [b for b in backends if not text or text in f"{b.name} {b.processor} {b.status}".lower()]
         busiest_free = least_busy(backends).name if backends else None
-        table.show(shown, self.qrt.selected_backend, busiest_free, SORT_KEYS[self.sort_index])
+        table.show(shown, self.qrt.selected_backend, busiest_free, SORT_KEYS[self.sort_index], to_top)
         sort_name = SORT_KEYS[self.sort_index]
         self.row_highlighted()
         table.border_title = (
@@ -95,7 +95,7 @@ class BackendsScreen(AreaScreen):
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORT_KEYS)
-        self.show_backends()
+        self.show_backends(to_top=True)
 
     def action_filter(self) -> None:
         box = self.query_one("#backend-filter", Input)

@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import on, work
@@ -18,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from screens.area import AreaScreen
+from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.counts_table import CountsTable
 from screens.widgets.pick_modal import PathModal, PickModal
 from screens.widgets.qasm_editor import QasmEditor
@@ -28,6 +30,7 @@ from tui.api.errors import ApiError, TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
 from tui.programs import CannotBuildProgram
 from tui.submission import SubmitRequest
+from tui.user_files import exists_other_than, user_path, write_text
 
 VALIDATION_DELAY = 0.4
 RANDOM_TEMPLATE = "random"
@@ -49,6 +52,7 @@ class EditorScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__()
         self.path: Path | None = None
+        self.clean_text = circuits.BELL_QASM  # as opened, saved or started from a template
         self.transpiled: circuits.TranspiledCircuit | None = None
         self.transpiled_source: str | None = None
         self.transpile_settings = circuits.TranspileSettings()
@@ -70,7 +74,7 @@ class EditorScreen(AreaScreen):
                 yield CountsTable(id="counts")
 
     def on_mount(self) -> None:
-        self.query_one("#editor").border_title = "OpenQASM · untitled"
+        self._show_title()
         self.query_one("#diagram-box").border_title = "Circuit"
         self.query_one("#counts").border_title = "Last job"
         self.watch(self.qrt, "selected_backend", lambda _: self._show_target())
@@ -89,8 +93,21 @@ class EditorScreen(AreaScreen):
 
     # checking and drawing ------------------------------------------------------------
 
+    @property
+    def is_modified(self) -> bool:
+        return self.source != self.clean_text
+
+    def _show_title(self) -> None:
+        """The file's name, marked ● while it has edits not saved (the app asks before
+        quitting then)."""
+        name = self.path.name if self.path else "untitled"
+        modified = self.is_modified
+        self.query_one(QasmEditor).border_title = f"OpenQASM · {name}{' ● modified' if modified else ''}"
+        self.qrt.unsaved_edits = (str(self.path) if self.path else "the untitled circuit") if modified else None
+
     @on(TextArea.Changed, "#editor")
     def editor_changed(self, event: TextArea.Changed) -> None:
+        self._show_title()
         if self._validation_timer is not None:
             self._validation_timer.stop()
         text = event.text_area.text
@@ -331,9 +348,9 @@ class EditorScreen(AreaScreen):
 
     def _load_text(self, text: str, path: Path | None) -> None:
         self.path = path
-        editor = self.query_one(QasmEditor)
-        editor.load_text(text)
-        editor.border_title = f"OpenQASM · {path.name if path else 'untitled'}"
+        self.clean_text = text
+        self.query_one(QasmEditor).load_text(text)
+        self._show_title()
         # Said at once: the previous file's verdict must not stand while this one is read.
         self._set_status(f"Checking {path.name if path else 'the circuit'}…")
         self.check_circuit(text)
@@ -348,7 +365,21 @@ class EditorScreen(AreaScreen):
             elif name:
                 self._load_text(circuits.TEMPLATES[name], None)
 
-        self.app.push_screen(PickModal("Start from a template", choices), chosen)
+        self._unless_edits_are_kept(lambda: self.app.push_screen(PickModal("Start from a template", choices), chosen))
+
+    def _unless_edits_are_kept(self, then: Callable[[], object]) -> None:
+        """Run `then` (which replaces the text) at once, or once the user agrees to lose
+        the unsaved edits."""
+        if not self.is_modified:
+            then()
+            return
+        where = self.path or "the untitled circuit"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmModal(f"Discard the unsaved edits to {where}?"), answered)
 
     @work(exclusive=True, group="template", thread=True, exit_on_error=False)
     def load_random_template(self) -> None:
@@ -359,7 +390,7 @@ class EditorScreen(AreaScreen):
         def chosen(path_text: str | None) -> None:
             if not path_text:
                 return
-            path = Path(path_text).expanduser()
+            path = user_path(path_text)
             try:
                 text = path.read_text()
             except (OSError, UnicodeDecodeError) as exc:
@@ -367,23 +398,37 @@ class EditorScreen(AreaScreen):
                 return
             self._load_text(text, path)
 
-        self.app.push_screen(PathModal("Open an OpenQASM file", str(self.path or "")), chosen)
+        self._unless_edits_are_kept(
+            lambda: self.app.push_screen(PathModal("Open an OpenQASM file", str(self.path or "")), chosen)
+        )
 
     def action_save_file(self) -> None:
         def chosen(path_text: str | None) -> None:
             if not path_text:
                 return
-            path = Path(path_text).expanduser()
-            try:
-                path.write_text(self.source)
-            except OSError as exc:
-                self.notify(f"Cannot save {path}: {exc}", severity="error")
+            path = user_path(path_text)
+            if not exists_other_than(path, self.path):
+                self._save(path)
                 return
-            self.path = path
-            self.query_one(QasmEditor).border_title = f"OpenQASM · {path.name}"
-            self.notify(f"Saved {path}.", timeout=3)
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._save(path)
+
+            self.app.push_screen(ConfirmModal(f"{path} exists. Overwrite it?"), answered)
 
         self.app.push_screen(PathModal("Save as", str(self.path or "circuit.qasm")), chosen)
+
+    def _save(self, path: Path) -> None:
+        text = self.source
+        try:
+            write_text(path, text)
+        except OSError as exc:
+            self.notify(f"Cannot save {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.path, self.clean_text = path, text
+        self._show_title()
+        self.notify(f"Saved {path}.", timeout=4)
 
     def action_external_editor(self) -> None:
         """Edit in $EDITOR (vi if unset) and come back to the edited text."""

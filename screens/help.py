@@ -40,19 +40,20 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Where", style="dim", no_wrap=True)
         table.add_column("Id (for \\[keys])", style="dim", no_wrap=True)
         area = type(self.underneath).__name__.removesuffix("Screen")
-        seen: set[tuple[str, str]] = set()
-        rows: list[tuple[str, str, str, str]] = []
+        keys: dict[tuple[str, str, str], list[str]] = {}  # every key of an action, in binding order
         for _, active in self.underneath.active_bindings.items():
             binding = active.binding
             if not binding.description or not (binding.show or binding.id):
                 continue
             where = "everywhere" if active.node is self.app else area
-            seen_as = (binding.id or "", binding.description)
-            if seen_as in seen:
-                continue
-            seen.add(seen_as)
-            rows.append((self.app.get_key_display(binding), binding.description, where, binding.id or ""))
-        rows.sort(key=lambda row: (row[2] == "everywhere", row[2]))
+            shown = keys.setdefault((binding.id or "", binding.description, where), [])
+            display = self.app.get_key_display(binding)
+            if display not in shown:
+                shown.append(display)
+        rows = [(" / ".join(displays), description, where, ident)
+                for (ident, description, where), displays in keys.items()]
+        # The screen's own keys first, then the moves every table shares, then the app's.
+        rows.sort(key=lambda row: (row[2] == "everywhere", row[2], row[3].startswith("table.")))
         self.rows = rows
         for key_display, description, where, ident in rows:
             table.add_row(Text(key_display, style="bold"), description, where, ident)

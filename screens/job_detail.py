@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from screens.area import AreaScreen
+from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.counts_table import CountsTable
 from screens.widgets.histogram import Histogram
 from screens.widgets.key_values import key_value_grid
@@ -26,6 +27,7 @@ from tui.job_details import JobDetails
 from tui.messages import JobDetailLoaded
 from tui.programs import ProgramResults
 from tui.results import PubValues, RegisterCounts
+from tui.user_files import exists_other_than, user_path, write_text
 
 
 class JobDetailScreen(AreaScreen):
@@ -138,16 +140,27 @@ class JobDetailScreen(AreaScreen):
         def chosen(path_text: str | None) -> None:
             if not path_text:
                 return
-            path = Path(path_text).expanduser()
-            text = self._export_text(path.suffix.lower() == ".json")
-            try:
-                path.write_text(text or "")
-            except OSError as exc:
-                self.notify(f"Cannot write {path}: {exc}", severity="error")
+            path = user_path(path_text)
+            if not exists_other_than(path, None):
+                self._write_export(path)
                 return
-            self.notify(f"Exported to {path}.", timeout=4)
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._write_export(path)
+
+            self.app.push_screen(ConfirmModal(f"{path} exists. Overwrite it?"), answered)
 
         self.app.push_screen(PathModal("Export results (.csv or .json)", f"{self.job.id}.csv"), chosen)
+
+    def _write_export(self, path: Path) -> None:
+        text = self._export_text(path.suffix.lower() == ".json")
+        try:
+            write_text(path, text or "")
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Exported to {path}.", timeout=5)
 
     def action_copy(self) -> None:
         text = self._export_text(False)

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from textual.worker import Worker
 
 from screens.widgets.confirm_modal import ConfirmModal
+from screens.widgets.list_table import ListTable
 from tui.accounts import AccountError
 from tui.secret import Secret
 
@@ -60,7 +61,7 @@ class LoginScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("Accounts · Enter connects · n new profile · Ctrl+S saves · F1 keys", id="login-title")
         with Horizontal(id="login-panes"):
-            yield DataTable(id="profiles")
+            yield ListTable(id="profiles")
             with Vertical(id="profile-form"):
                 for label, widget in (
                     ("Name", Input(placeholder="e.g. ibm-cloud", id="profile-name", compact=True)),

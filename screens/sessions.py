@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.key_values import key_value_grid
+from screens.widgets.list_table import ListTable
 from screens.widgets.pick_modal import PickModal
 from tui.api.models import Session
 
@@ -35,7 +36,8 @@ def _ttl(seconds: float | None) -> str:
 
 def _countdowns(session: Session, now: datetime) -> tuple[str, str]:
     """(time until max_ttl closes it, time until interactive_ttl makes it inactive)."""
-    return _ttl(session.seconds_to_max_ttl(now)), _ttl(session.seconds_to_inactive(now))
+    closes = _ttl(session.seconds_to_max_ttl(now)) if session.has_started or session.is_closed else "not started"
+    return closes, _ttl(session.seconds_to_inactive(now))
 
 
 class SessionsScreen(AreaScreen):
@@ -53,7 +55,7 @@ class SessionsScreen(AreaScreen):
         self._clock: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="sessions")
+        yield ListTable(id="sessions")
         yield Static("", id="session-detail")
 
     def on_mount(self) -> None:
@@ -144,8 +146,9 @@ class SessionsScreen(AreaScreen):
         detail.update(key_value_grid([
             ("Session", f"{session.id} · {session.mode} on {session.backend or '—'} · {session.status}"),
             ("State", f"{session.state}{reason} · started {started}"),
-            ("TTLs", f"max {_ttl(session.max_ttl)}, closes in {closes} · interactive "
-                     f"{_ttl(session.interactive_ttl)}, {idle}"),
+            ("TTLs", f"max {_ttl(session.max_ttl)}, "
+                     + (f"closes in {closes}" if session.has_started else "counted from its first job")
+                     + f" · interactive {_ttl(session.interactive_ttl)}, {idle}"),
             ("Jobs", job_lines),
         ]))
 
@@ -182,6 +185,12 @@ class SessionsScreen(AreaScreen):
         session_id = self._selected_id()
         if session_id is None:
             return
+        known = self.qrt.sessions.get(session_id)
+        if known is not None and (known.is_closed or (change == "close" and not known.accepting_jobs)):
+            said = "is closed" if known.is_closed else "already takes no new jobs"
+            self.notify(f"Session {session_id} {said}: nothing to change.", severity="warning", timeout=4)
+            return
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.change_session(session_id, change)

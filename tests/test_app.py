@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def cell_text(value: object) -> str:
 
 def rendered(widget: Static) -> str:
     return str(widget.render())
+
+
+def rendered_text(widget: Static) -> str:
+    """What a Static shows, tables and all, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(widget.content)
+    return console.export_text()
 
 
 def notifications(app: QrtApp) -> str:
@@ -308,6 +318,10 @@ async def test_a_bad_token_is_reported_as_such(service: ServiceInfo) -> None:
         await wait_for(pilot, lambda: "authoriz" in notifications(app).lower(), "an authorization message")
         assert "not-the-key" not in notifications(app)
         assert "F6" in notifications(app)
+        await wait_for(pilot, lambda: "KEY REFUSED" in rendered(app.screen.query_one("#top-bar", Static)), "the top bar")
+        await pilot.pause(0.5)  # the backends, the jobs and the next polls all meet the refusal
+        assert len(app._notifications) == 1 and notifications(app).count("log in again") == 1  # said once
+        assert app.jobs_stale_since is None  # refused, not stale
 
 
 async def test_help_lists_every_key_of_the_screen_with_its_id(service: ServiceInfo) -> None:
@@ -324,12 +338,17 @@ async def test_help_lists_every_key_of_the_screen_with_its_id(service: ServiceIn
 
 
 async def test_remapped_keys_work_and_are_shown(service: ServiceInfo) -> None:
-    app = QrtApp(app_on(service)._connect, Preferences(keys={"app.jobs": "f9"}))
+    keys = {"app.jobs": "f9", "editor.submit": "ctrl+r,f10", "editr.transpile": "f11"}
+    app = QrtApp(app_on(service)._connect, Preferences(keys=keys))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f9")
+        await pilot.press("f1")
+        assert ("^r / f10", "Submit", "Editor", "editor.submit") in app.screen.rows  # every key of it
+        await pilot.press("escape", "f9")
         assert type(app.screen).__name__ == "JobsScreen"
         await pilot.press("f1")
         assert ("f9", "Jobs", "everywhere", "app.jobs") in app.screen.rows
+        await wait_for(pilot, lambda: "'editr.transpile'" in notifications(app), "the misspelt id named")
+        assert "'editor.submit'" not in notifications(app)
 
 
 async def test_below_80x24_a_notice_replaces_the_layout(service: ServiceInfo) -> None:
@@ -459,3 +478,51 @@ async def test_a_failure_ends_the_busy_status_and_says_what_to_change(service: S
         else:
             await wait_for(pilot, lambda: "✗" in rendered(status), "the refusal")
             assert "Submitting" not in rendered(status)
+
+
+async def test_a_session_not_started_has_no_countdown_and_a_closed_one_is_not_cancelled_again(
+    service: ServiceInfo,
+) -> None:
+    """A new session showed "closes in 7h59m" beside "started not yet" (IBM's clock runs
+    from its first job), and cancelling a closed session said "cancelled"."""
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.workspace is not None, "the connection")
+        assert app.workspace is not None
+        session = await app.workspace.open_session("ibm_brisbane", "batch")
+        app.remember_session(session)
+        await pilot.press("f5")
+        table = app.screen.query_one("#sessions", DataTable)
+        await wait_for(pilot, lambda: session.id in table.rows, "the new session")
+        assert cell_text(table.get_cell(session.id, "closes")) == "not started"
+        table.move_cursor(row=table.get_row_index(session.id))
+        await pilot.pause()
+        assert "counted from its first job" in rendered_text(app.screen.query_one("#session-detail", Static))
+
+        await pilot.press("c", "y")
+        await wait_for(pilot, lambda: app.sessions[session.id].is_closed, "the session to close")
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SessionsScreen"  # no question asked
+        assert f"Session {session.id} is closed: nothing to change." in notifications(app)
+
+
+async def test_a_new_backends_sort_shows_its_best_rows(service: ServiceInfo) -> None:
+    """The sort kept the cursor's row in view, so the best rows of the new order were off
+    screen at 80x24."""
+    app = app_on(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(app.backends), "backends")
+        await pilot.press("f2")
+        table = app.screen.query_one(BackendsTable)
+        await wait_for(pilot, lambda: table.row_count == len(app.backends), "the backends table")
+        await pilot.press("G")  # as in k9s and lazygit: G last, g first, j down, k up
+        await pilot.pause()
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g", "j", "j", "k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        await pilot.press("s")
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        assert "sorted by" in str(table.border_title)

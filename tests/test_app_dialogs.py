@@ -222,3 +222,76 @@ async def test_an_opened_file_is_checked_afresh_and_a_stale_diagram_says_so(tmp_
         assert "frobnicate" not in str(status.render())  # at once, not after the check
         await wait_for(pilot, lambda: "✓ 1 qubits" in str(status.render()), "the new file's verdict")
         await wait_for(pilot, lambda: box.border_title == "Circuit", "the new file's diagram")
+
+
+async def test_save_asks_before_replacing_another_file_and_quit_asks_with_unsaved_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Save and export once overwrote without asking and said relative paths; the editor had
+    no unsaved marker, and Ctrl+Q quit with unsaved edits."""
+    from screens.widgets.confirm_modal import ConfirmModal
+    from screens.widgets.qasm_editor import QasmEditor
+    from tests.helpers.pilot import FAST_POLLING, never_connects, wait_for
+    from tui.app import QrtApp
+
+    monkeypatch.chdir(tmp_path)
+    theirs = tmp_path / "theirs.qasm"
+    theirs.write_text("// precious\n")
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        editor = app.screen.query_one(QasmEditor)
+        assert "modified" not in str(editor.border_title) and app.unsaved_edits is None
+        editor.insert("// mine\n", (0, 0))
+        await pilot.pause()
+        assert str(editor.border_title).endswith("untitled ● modified")
+        assert app.unsaved_edits == "the untitled circuit"
+
+        async def save_as(name: str) -> None:
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            app.screen.query_one("#path-input").value = name  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await save_as("theirs.qasm")
+        assert isinstance(app.screen, ConfirmModal) and str(theirs) in app.screen.question
+        await pilot.press("n")
+        assert theirs.read_text() == "// precious\n"  # kept
+        await save_as("theirs.qasm")
+        await pilot.press("y")
+        await pilot.pause()
+        assert theirs.read_text() == editor.text and editor.text.startswith("// mine")
+        assert any(str(theirs) in n.message for n in app._notifications)  # the absolute path said
+        assert str(editor.border_title) == "OpenQASM · theirs.qasm" and app.unsaved_edits is None
+        await save_as("theirs.qasm")  # the file being edited: saved again without a question
+        assert not isinstance(app.screen, ConfirmModal)
+
+        editor.insert("// more\n", (0, 0))
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "unsaved edits" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("ctrl+q", "y")
+        await wait_for(pilot, lambda: not app.is_running, "the app to quit")
+
+
+async def test_each_action_is_in_the_palette_once_with_all_its_keys() -> None:
+    """Every entry of an action with two keys (x and del) once appeared twice."""
+    from tests.helpers.pilot import FAST_POLLING, never_connects
+    from tui.app import QrtApp
+
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for area in ("f2", "f3", "f4", "f5", "f6"):
+            await pilot.press(area)
+            await pilot.pause()
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            assert len(titles) == len(set(titles)), titles
+        await pilot.press("f4")
+        await pilot.pause()
+        delete = next(c for c in app.get_system_commands(app.screen) if c.title == "Jobs: Delete job")
+        assert delete.help.endswith("(x, del)")

@@ -187,3 +187,11 @@ def test_a_cancelled_job_cannot_be_finished_and_a_running_one_is_requeued_after_
         assert cancelled is not None and cancelled.status == "Cancelled"
     finally:
         reopened.close()
+
+
+def test_result_bars_tell_small_probabilities_apart() -> None:
+    """0.07 % and 0.68 % of shots once drew the same block beside a 50 % peak."""
+    from screens.widgets.bars import bar
+
+    assert bar(0.0007 / 0.5, 16) == "▏" and bar(0.0068 / 0.5, 16) == "▎"
+    assert bar(1.0, 16) == "█" * 16 and bar(0.5, 3) == "█▌" and bar(0.0, 16) == ""

@@ -78,19 +78,19 @@ async def test_an_open_session_is_read_at_the_background_pace_and_faster_when_wa
     session = await polled.workspace.open_session("ibm_brisbane", "batch")
     try:
         scheduler.remember(session)
-        assert (await polled.cycle_reads())[0] == [session.id]  # just remembered: read at once
+        assert session.id in (await polled.cycle_reads())[0]  # just remembered: read at once
         assert (await polled.cycle_reads())[0] == []  # not due again yet
         idle = scheduler.session_intervals.background
         assert scheduler.next_delay() <= scheduler.jobs.next_delay()
         clock.now += idle - 1
         assert (await polled.cycle_reads())[0] == []
         clock.now += 1
-        assert (await polled.cycle_reads())[0] == [session.id]
+        assert session.id in (await polled.cycle_reads())[0]
 
         scheduler.sessions_watched = True  # the sessions screen is shown
         clock.now += scheduler.session_intervals.watched
         assert scheduler.next_delay() == scheduler.jobs.intervals.floor  # due now: the next cycle comes soon
-        assert (await polled.cycle_reads())[0] == [session.id]
+        assert session.id in (await polled.cycle_reads())[0]
         clock.now += scheduler.session_intervals.watched / 2
         assert scheduler.next_delay() <= scheduler.session_intervals.watched / 2
     finally:
@@ -104,11 +104,11 @@ async def test_a_closed_session_is_read_once_more_then_only_remembered(polled: P
     await polled.cycle_reads()
     await polled.workspace.cancel_session(session.id)
     scheduler.sessions_changed()  # what the app says after cancelling one
-    assert (await polled.cycle_reads())[0] == [session.id]
+    assert session.id in (await polled.cycle_reads())[0]
     assert scheduler.sessions[session.id].is_closed
     clock.now += 10 * scheduler.session_intervals.background
     scheduler.sessions_watched = True
-    assert (await polled.cycle_reads())[0] == []  # closed: it cannot change again
+    assert session.id not in (await polled.cycle_reads())[0]  # closed: it cannot change again
     assert session.id in scheduler.sessions
 
 

@@ -93,6 +93,7 @@ class QrtApp(App[None]):
     connection_label: reactive[str] = reactive("Connecting…")
     polling_paused: reactive[bool] = reactive(False)
     sessions: reactive[dict[str, Session]] = reactive(dict)  # the ones qrt has seen, by id
+    unsaved_edits: str | None = None  # the editor's file with edits not saved, if any
 
     def __init__(self, connect: ConnectionFactory, preferences: Preferences | None = None) -> None:
         super().__init__()
@@ -101,6 +102,7 @@ class QrtApp(App[None]):
         self.connection: Connection | None = None
         self.workspace: Workspace | None = None  # the use cases, on `connection`
         self.scheduler: Scheduler | None = None  # the one poller of jobs and sessions
+        self._refused_connection: Connection | None = None  # whose key was refused (said once)
         self._poll_timer: Timer | None = None
         self._accounts: Accounts | None = None
         self._first_frame_shown = False
@@ -165,6 +167,24 @@ class QrtApp(App[None]):
         for module in ("screens.backends", "screens.editor", "screens.jobs", "screens.sessions",
                        "screens.job_detail", "screens.login", "screens.help"):
             importlib.import_module(module)
+        if self.preferences.keys:
+            self.call_from_thread(self._warn_of_unknown_key_ids)
+
+    def _warn_of_unknown_key_ids(self) -> None:
+        """A misspelt id under [keys] would be ignored without a word: name it. Every
+        binding id is known once the screens' modules are imported."""
+        from textual.dom import DOMNode
+
+        known: set[str] = set()
+        classes: list[type] = [DOMNode]
+        while classes:
+            cls = classes.pop()
+            classes.extend(cls.__subclasses__())
+            known.update(b.id for b in getattr(cls, "BINDINGS", ()) if isinstance(b, Binding) and b.id)
+        unknown = sorted(set(self.preferences.keys) - known)
+        if unknown:
+            self.notify(f"[keys]: no binding has the id {', '.join(repr(i) for i in unknown)}; F1 lists the ids.",
+                        title="Config", severity="warning", timeout=15)
 
     # connection ----------------------------------------------------------------------
 
@@ -306,6 +326,9 @@ class QrtApp(App[None]):
         if scheduler is None:
             return
         refresh = await scheduler.cycle()
+        if isinstance(refresh.jobs_error, Unauthorized):
+            self.call_later(self.key_refused, refresh.jobs_error)
+            return  # no retrying a refused key: logging in again starts polling anew
         if refresh.jobs is None:
             self.post_message(JobsRefreshFailed(str(refresh.jobs_error)))
         else:
@@ -386,6 +409,20 @@ class QrtApp(App[None]):
 
     # screens -------------------------------------------------------------------------
 
+    async def action_quit(self) -> None:
+        """Quit at once, unless the editor holds edits not saved: then ask first."""
+        if self.unsaved_edits is None:
+            self.exit()
+            return
+        from screens.widgets.confirm_modal import ConfirmModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        if not isinstance(self.screen, ConfirmModal):
+            self.push_screen(ConfirmModal(f"Quit, losing the unsaved edits to {self.unsaved_edits}?"), answered)
+
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
@@ -399,20 +436,23 @@ class QrtApp(App[None]):
             self.push_screen(LoginScreen())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every action that has a key is in the palette too, named after its screen."""
+        """Every action that has a key is in the palette too, named after its screen, once
+        however many keys it has."""
         yield from super().get_system_commands(screen)
         area = type(screen).__name__.removesuffix("Screen") or "App"
+        found: dict[tuple[str, str, str], tuple[list[str], Binding, object]] = {}
         for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.show or not binding.description or binding.action in ("quit", "command_palette"):
                 continue
             where = "App" if active.node is self else area
+            keys, _, _ = found.setdefault((where, binding.description, binding.action), ([], binding, active.node))
+            keys.append(self.get_key_display(binding))
+        for (where, description, action), (keys, binding, node) in found.items():
             yield SystemCommand(
-                f"{where}: {binding.description}",
-                f"{binding.tooltip or binding.description} ({self.get_key_display(binding)})",
-                lambda action=binding.action, node=active.node: self.call_later(
-                    self.run_action, action, node
-                ),
+                f"{where}: {description}",
+                f"{binding.tooltip or description} ({', '.join(dict.fromkeys(keys))})",
+                lambda action=action, node=node: self.call_later(self.run_action, action, node),
             )
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
@@ -475,11 +515,23 @@ class QrtApp(App[None]):
             return
         error = event.worker.error
         if isinstance(error, Unauthorized):
-            self.notify(f"{error} Press F6 to log in again.", title="Not authorized", severity="error", timeout=15)
+            self.key_refused(error)
         elif isinstance(error, ApiError):
             self.notify(str(error), title="Service", severity="error", timeout=10)
         else:
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
+
+    def key_refused(self, error: Unauthorized) -> None:
+        """The service refused this connection's key: said once, in the top bar and in one
+        notification, rather than as stale data retried forever."""
+        connection = self.connection
+        if connection is None or self._refused_connection is connection:
+            return
+        self._refused_connection = connection
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self.connection_label = f"{connection.profile_name} · KEY REFUSED: press F6 to log in again"
+        self.notify(f"{error.message} Press F6 to log in again.", title="Not authorized", severity="error", timeout=15)
 
     def _fatal_error(self) -> None:
         """Textual prints crash tracebacks with local variables, where a token could be;

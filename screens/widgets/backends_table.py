@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
+from screens.widgets.list_table import ListTable
 from tui.api.models import Backend
 
 COLUMNS = (("name", "Backend"), ("status", "Status"), ("qubits", "Qubits"), ("processor", "Processor"),
@@ -29,7 +29,7 @@ def _sort_key(name: str) -> Any:  # a key function for sorted()
     }[name]
 
 
-class BackendsTable(DataTable[str | Text]):
+class BackendsTable(ListTable):
     """Enter picks the highlighted backend for the editor (▸); ★ marks the least busy."""
 
     def on_mount(self) -> None:
@@ -45,18 +45,24 @@ class BackendsTable(DataTable[str | Text]):
             return None
         return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
-    def show(self, backends: list[Backend], selected: str | None, least_busy: str | None, sort: str) -> None:
+    def show(
+        self, backends: list[Backend], selected: str | None, least_busy: str | None, sort: str, to_top: bool = False
+    ) -> None:
+        """Rows in `sort` order, the cursor kept on its backend; `to_top` (a new sort):
+        on the first row, so the best by the new order are in view."""
         rows = [self._cells(b, b.name == selected, b.name == least_busy) for b in sorted(backends, key=_sort_key(sort))]
         names = [b.name for b in sorted(backends, key=_sort_key(sort))]
-        if rows == self._shown:
-            return
         keep = self.highlighted_name
-        with self.app.batch_update():
-            self.clear()
-            for name, cells in zip(names, rows):
-                self.add_row(*cells, key=name)
-        self._shown = rows
-        if keep in names:
+        if rows != self._shown:
+            with self.app.batch_update():
+                self.clear()
+                for name, cells in zip(names, rows):
+                    self.add_row(*cells, key=name)
+            self._shown = rows
+        if to_top and names:
+            self.move_cursor(row=0, animate=False)
+            self.scroll_home(animate=False)
+        elif keep in names:
             self.move_cursor(row=names.index(keep), animate=False)
 
     @staticmethod

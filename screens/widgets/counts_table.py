@@ -4,15 +4,16 @@ and a bar), or Estimator values with their standard deviations."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
+from screens.widgets.bars import bar
+from screens.widgets.list_table import ListTable
 from tui.results import PubValues, RegisterCounts
 
-BAR_WIDTH = 10
+BAR_WIDTH = 16
 MAX_ROWS = 256
 
 
-class CountsTable(DataTable[str | Text]):
+class CountsTable(ListTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
@@ -28,12 +29,11 @@ class CountsTable(DataTable[str | Text]):
         for table in tables:
             peak = table.rows[0].count if table.rows else 1
             for row in table.rows[:MAX_ROWS]:
-                bar = "█" * max(1, round(BAR_WIDTH * row.count / peak))
                 cells: list[str | Text] = [
                     row.bitstring, str(row.value), row.hex,
                     Text(str(row.count), justify="right"),
                     Text(f"{row.probability:.4f}", justify="right"),
-                    Text(bar, style="cyan"),
+                    Text(bar(row.count / peak, BAR_WIDTH), style="cyan"),
                 ]
                 if multi:
                     cells.insert(0, f"{table.pub_index}/{table.register}")

@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
+from screens.widgets.bars import bar
 from tui.results import RegisterCounts
 
 MAX_BARS = 32
@@ -21,9 +22,8 @@ class Histogram(Static):
             bar_room = max(5, width - label_width - 12)
             peak = rows[0].count if rows else 1
             for row in rows:
-                bar = "█" * max(1, round(bar_room * row.count / peak))
                 line = Text(f"{row.bitstring:>{label_width}} ")
-                line.append(bar, style="cyan")
+                line.append(bar(row.count / peak, bar_room).ljust(bar_room), style="cyan")
                 line.append(f" {row.probability:6.2%}")
                 blocks.append(line)
             if len(table.rows) > MAX_BARS:

@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from rich.text import Text
 from textual import events
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from screens.widgets.list_table import ListTable
 from tui.api.models import Job, JobStatus
 
 STATUS_STYLES = {
@@ -50,7 +50,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-class JobsTable(DataTable[str | Text]):
+class JobsTable(ListTable):
     def __init__(self, clock: Clock = _now, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock

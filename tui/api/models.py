@@ -189,8 +189,9 @@ class Session:
 
     def seconds_to_max_ttl(self, now: datetime) -> float | None:
         """Until the service closes the session for good (its `active_ttl`, counted down
-        from when it was read; else `max_ttl` from its start)."""
-        if self.is_closed:
+        from when it was read; else `max_ttl` from its start). None before its first job
+        starts: IBM's clock runs from then (an open session reports a full `active_ttl`)."""
+        if self.is_closed or not self.has_started:
             return None
         if self.active_ttl is not None and self.received_at is not None:
             left = self.active_ttl - (now - self.received_at).total_seconds()
@@ -209,6 +210,10 @@ class Session:
         if idle_since is None or (self.last_job_started is not None and self.last_job_started > idle_since):
             return None
         return max(0.0, self.interactive_ttl - (now - idle_since).total_seconds())
+
+    @property
+    def has_started(self) -> bool:
+        return self.started_at is not None or self.last_job_started is not None or self.state != "open"
 
     @property
     def is_closed(self) -> bool:
