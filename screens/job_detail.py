@@ -23,11 +23,25 @@ from screens.widgets.histogram import Histogram
 from screens.widgets.key_values import key_value_grid
 from screens.widgets.pick_modal import PathModal
 from tui.api.models import Job
+from tui.ideal import IdealComparison
 from tui.job_details import JobDetails
-from tui.messages import JobDetailLoaded
+from tui.messages import IdealCompared, JobDetailLoaded
 from tui.programs import ProgramResults
 from tui.results import PubValues, RegisterCounts
 from tui.user_files import exists_other_than, user_path, write_text
+
+
+def ideal_summary(comparison: IdealComparison) -> str:
+    """The Results tab's title: how far the counts are from the noiseless answer."""
+    parts = []
+    multi = len(comparison.registers) > 1
+    for register in comparison.registers:
+        where = f"pub {register.pub_index} {register.register}: " if multi else ""
+        parts.append(f"{where}Hellinger fidelity {register.hellinger_fidelity:.4f}, "
+                     f"TVD {register.total_variation_distance:.4f}")
+    if parts:
+        return "vs the ideal (exact, noiseless): " + " · ".join(parts)
+    return "Ideal not computed: " + "; ".join(comparison.not_computed)
 
 
 class JobDetailScreen(AreaScreen):
@@ -94,11 +108,20 @@ class JobDetailScreen(AreaScreen):
 
     @work(exclusive=True, group="job-detail", exit_on_error=False)
     async def load_job(self) -> None:
-        detail = await self.qrt.require_workspace().job_detail(self.job.id)
+        workspace = self.qrt.require_workspace()
+        detail = await workspace.job_detail(self.job.id)
         read = detail.results.results or ProgramResults()
         self.post_message(JobDetailLoaded(
             self.job.id, detail.details, detail.logs, read.counts, read.values, detail.results.failure
         ))
+        comparison = await workspace.compare_with_ideal(detail)  # after the counts are on screen
+        if comparison is not None:
+            self.post_message(IdealCompared(self.job.id, comparison))
+
+    def on_ideal_compared(self, message: IdealCompared) -> None:
+        results = self.query_one("#job-results", CountsTable)
+        results.show_counts(self.counts, message.comparison)
+        results.border_title = ideal_summary(message.comparison)
 
     def on_job_detail_loaded(self, message: JobDetailLoaded) -> None:
         self.counts, self.values = message.counts, message.values

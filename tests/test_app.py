@@ -526,3 +526,39 @@ async def test_a_new_backends_sort_shows_its_best_rows(service: ServiceInfo) -> 
         await pilot.pause()
         assert table.cursor_row == 0 and table.scroll_y == 0
         assert "sorted by" in str(table.border_title)
+
+
+async def test_a_sampler_jobs_counts_are_shown_beside_the_ideal_distribution(
+    service: ServiceInfo, bell_isa_qasm: str
+) -> None:
+    """Beside a noisy Bell job's counts, the exact noiseless probabilities (00 and 11 at a
+    half each, 01 and 10 never) and the Hellinger fidelity and TVD between the two."""
+    from qiskit.quantum_info import hellinger_fidelity
+
+    from screens.job_detail import JobDetailScreen
+
+    app = app_on(service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.workspace is not None, "the connection")
+        assert app.workspace is not None
+        client = app.workspace.client
+        job_id = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 4000]])
+        assert app.scheduler is not None
+        app.scheduler.watch_job(job_id)  # as the app does for the jobs it submits: polled at the active pace
+        app.poll()
+        await wait_for(pilot, lambda: app.jobs_snapshot is not None and any(
+            job.id == job_id and job.status.succeeded for job in app.jobs_snapshot.jobs), "the job to complete")
+        assert app.jobs_snapshot is not None
+        app.push_screen(JobDetailScreen(next(job for job in app.jobs_snapshot.jobs if job.id == job_id)))
+        await pilot.pause()
+        table = app.screen.query_one("#job-results", CountsTable)
+        await wait_for(pilot, lambda: "Ideal" in [str(c.label) for c in table.columns.values()], "the ideal column")
+        rows = {cell_text(table.get_row_at(i)[0]): table.get_row_at(i) for i in range(table.row_count)}
+        assert set(rows) == {"00", "01", "10", "11"}  # noise gives 01 and 10 a few shots
+        assert cell_text(rows["00"][5]) == cell_text(rows["11"][5]) == "0.5000"
+        assert cell_text(rows["01"][5]) == cell_text(rows["10"][5]) == "0.0000"
+        measured = {bits: int(cell_text(row[3])) for bits, row in rows.items()}
+        expected = hellinger_fidelity({"00": 0.5, "11": 0.5}, measured)
+        title = str(table.border_title)
+        assert f"Hellinger fidelity {expected:.4f}" in title and "TVD 0.0" in title, title
+        assert 0.9 < expected < 1  # noisy, and close

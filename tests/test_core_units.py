@@ -195,3 +195,62 @@ def test_result_bars_tell_small_probabilities_apart() -> None:
 
     assert bar(0.0007 / 0.5, 16) == "▏" and bar(0.0068 / 0.5, 16) == "▎"
     assert bar(1.0, 16) == "█" * 16 and bar(0.5, 3) == "█▌" and bar(0.0, 16) == ""
+
+
+# the ideal distribution beside a Sampler job's counts ----------------------------------
+
+IDEAL_HEADER = 'OPENQASM 3.0; include "stdgates.inc"; '
+
+
+def test_the_ideal_is_exact_on_the_touched_qubits_of_a_device_wide_circuit() -> None:
+    from tui.circuits import parse_qasm
+    from tui.ideal import register_distributions
+
+    # 130 qubits declared, 3 used, two registers, one clbit never measured
+    circuit = parse_qasm(IDEAL_HEADER + "qubit[130] q; bit[3] c; bit[1] d; h q[5]; cx q[5], q[100]; "
+                         "c[0] = measure q[5]; c[2] = measure q[100]; ry(0.7) q[7]; d[0] = measure q[7];")
+    ideal = register_distributions(circuit)
+    assert ideal["c"] == pytest.approx({0b000: 0.5, 0b101: 0.5})
+    assert ideal["d"] == pytest.approx({0: 0.8824210936, 1: 0.1175789064})  # cos², sin² of 0.35
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("h q[0]; c[0] = measure q[0]; x q[0]; c[1] = measure q[0];", "mid-circuit"),
+        ("h q[0]; reset q[0]; c[0] = measure q[0];", "resets"),
+        ("h q[0]; c[0] = measure q[0]; if (c[0]) { x q[1]; } c[1] = measure q[1];", "classical control"),
+    ],
+)
+def test_the_ideal_says_why_it_is_not_computed(body: str, reason: str) -> None:
+    from tui.circuits import parse_qasm
+    from tui.ideal import NoIdeal, register_distributions
+
+    with pytest.raises(NoIdeal, match=reason):
+        register_distributions(parse_qasm(IDEAL_HEADER + "qubit[2] q; bit[2] c; " + body))
+
+
+def test_comparing_counts_with_the_ideal_binds_one_parameter_set_and_refuses_a_sweep() -> None:
+    from qiskit.quantum_info import hellinger_fidelity
+
+    from tui.ideal import compare
+    from tui.results import counts_table
+
+    source = IDEAL_HEADER + "input float theta; qubit[1] q; bit[1] c; rx(theta) q[0]; c[0] = measure q[0];"
+    counts = [counts_table(0, "c", 1, [(0, 30), (1, 70)]), counts_table(1, "c", 1, [(0, 5), (1, 5)])]
+    comparison = compare([[source, [3.14159265 * 2 / 3], 100], [source, [[0.1], [0.2]], 10]], counts)
+    [register] = comparison.registers
+    assert register.ideal == pytest.approx({0: 0.25, 1: 0.75})  # cos²(π/3), sin²(π/3)
+    assert register.total_variation_distance == pytest.approx(0.05)
+    assert register.hellinger_fidelity == pytest.approx(hellinger_fidelity({"0": 0.25, "1": 0.75}, {"0": 30, "1": 70}))
+    assert comparison.not_computed == ("pub 1: a parameter sweep (the ideal is computed for one binding)",)
+
+
+def test_the_ideal_is_not_computed_beyond_its_width() -> None:
+    from tui.circuits import parse_qasm
+    from tui.ideal import MAX_IDEAL_QUBITS, NoIdeal, register_distributions
+
+    width = MAX_IDEAL_QUBITS + 1
+    gates = " ".join(f"h q[{i}];" for i in range(width))
+    with pytest.raises(NoIdeal, match=f"uses {width} qubits"):
+        register_distributions(parse_qasm(IDEAL_HEADER + f"qubit[{width}] q; bit[{width}] c; {gates} c = measure q;"))

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from tui.api.models import Backend, Job, Session
     from tui.circuits import CircuitSummary, QasmProblem, TranspiledCircuit
     from tui.connection import Connection
+    from tui.ideal import IdealComparison
     from tui.job_details import JobDetails
     from tui.monitor import JobsSnapshot
     from tui.results import PubValues, RegisterCounts
@@ -83,6 +84,12 @@ class CircuitDrawn(Message):
 class OlderJobsLoaded(Message):
     jobs: tuple[Job, ...]
     exhausted: bool
+
+
+@dataclass
+class IdealCompared(Message):
+    job_id: str
+    comparison: IdealComparison
 
 
 @dataclass

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tui.circuits import TranspiledCircuit, TranspileSettings
     from tui.connection import Connection
     from tui.credentials import TokenStore
+    from tui.ideal import IdealComparison
     from tui.job_details import JobDetails
     from tui.programs import ProgramResults
     from tui.submission import SubmitRequest
@@ -74,6 +75,7 @@ class JobDetail:
     results: JobResults
     details: JobDetails
     logs: str
+    params: dict[str, Any] = field(default_factory=dict)  # as submitted: the circuits, for the ideal
 
 
 @dataclass
@@ -251,7 +253,18 @@ class Workspace:
             self.client.job_document(job_id), self.client.job_metrics(job_id), self.client.job_logs(job_id)
         )
         results = await self._results_of(document)
-        return JobDetail(results, job_details(document, metrics), logs)
+        params = document.get("params")
+        return JobDetail(results, job_details(document, metrics), logs, params if isinstance(params, dict) else {})
+
+    async def compare_with_ideal(self, detail: JobDetail) -> IdealComparison | None:
+        """A completed Sampler job's counts against the exact noiseless distribution of
+        its circuits (`tui.ideal`); None for other programs or without counts."""
+        from tui import ideal
+
+        read = detail.results.results
+        if detail.results.job.program != "sampler" or read is None or not read.counts:
+            return None
+        return await asyncio.to_thread(ideal.compare, detail.params.get("pubs"), read.counts)
 
     # sessions ------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from rich.text import Text
 
 from screens.widgets.bars import bar
 from screens.widgets.list_table import ListTable
-from tui.results import PubValues, RegisterCounts
+from tui.ideal import IdealComparison
+from tui.results import CountsRow, PubValues, RegisterCounts
 
 BAR_WIDTH = 16
 MAX_ROWS = 256
@@ -18,23 +19,36 @@ class CountsTable(ListTable):
         self.cursor_type = "row"
         self.zebra_stripes = True
 
-    def show_counts(self, tables: list[RegisterCounts]) -> None:
+    def show_counts(self, tables: list[RegisterCounts], ideal: IdealComparison | None = None) -> None:
+        """Counts, most frequent first; with `ideal`, each outcome's exact noiseless
+        probability beside them, and the ideal outcomes never measured at the end."""
         self.clear(columns=True)
         multi = len(tables) > 1
         if multi:
             self.add_column("Pub/reg", key="where")
-        for key, label in (("bits", "Bitstring"), ("int", "Int"), ("hex", "Hex"),
-                           ("count", "Count"), ("prob", "Prob"), ("bar", "")):
+        columns = [("bits", "Bitstring"), ("int", "Int"), ("hex", "Hex"), ("count", "Count"), ("prob", "Prob")]
+        if ideal is not None:
+            columns.append(("ideal", "Ideal"))
+        for key, label in (*columns, ("bar", "")):
             self.add_column(label, key=key)
         for table in tables:
             peak = table.rows[0].count if table.rows else 1
-            for row in table.rows[:MAX_ROWS]:
+            exact = ideal.of(table.pub_index, table.register) if ideal else None
+            rows = list(table.rows[:MAX_ROWS])
+            if exact is not None:
+                seen = {row.value for row in table.rows}
+                rows += [CountsRow(format(value, f"0{table.num_bits}b"), value, 0, 0.0)
+                         for value in sorted(exact.ideal, key=lambda v: -exact.ideal[v]) if value not in seen]
+            for row in rows[:MAX_ROWS]:
                 cells: list[str | Text] = [
                     row.bitstring, str(row.value), row.hex,
                     Text(str(row.count), justify="right"),
                     Text(f"{row.probability:.4f}", justify="right"),
-                    Text(bar(row.count / peak, BAR_WIDTH), style="cyan"),
                 ]
+                if ideal is not None:
+                    shown = f"{exact.ideal.get(row.value, 0.0):.4f}" if exact is not None else "—"
+                    cells.append(Text(shown, justify="right", style="green"))
+                cells.append(Text(bar(row.count / peak, BAR_WIDTH), style="cyan"))
                 if multi:
                     cells.insert(0, f"{table.pub_index}/{table.register}")
                 self.add_row(*cells)
