@@ -52,6 +52,7 @@ class EditorScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__()
         self.path: Path | None = None
+        self.untitled_name = "untitled"  # what a text with no file is called (a job's circuit, say)
         self.clean_text = circuits.BELL_QASM  # as opened, saved or started from a template
         self.transpiled: circuits.TranspiledCircuit | None = None
         self.transpiled_source: str | None = None
@@ -100,10 +101,10 @@ class EditorScreen(AreaScreen):
     def _show_title(self) -> None:
         """The file's name, marked ● while it has edits not saved (the app asks before
         quitting then)."""
-        name = self.path.name if self.path else "untitled"
+        name = self.path.name if self.path else self.untitled_name
         modified = self.is_modified
         self.query_one(QasmEditor).border_title = f"OpenQASM · {name}{' ● modified' if modified else ''}"
-        self.qrt.unsaved_edits = (str(self.path) if self.path else "the untitled circuit") if modified else None
+        self.qrt.unsaved_edits = (str(self.path) if self.path else self.untitled_name) if modified else None
 
     @on(TextArea.Changed, "#editor")
     def editor_changed(self, event: TextArea.Changed) -> None:
@@ -346,8 +347,8 @@ class EditorScreen(AreaScreen):
 
     # files and templates -------------------------------------------------------------
 
-    def _load_text(self, text: str, path: Path | None) -> None:
-        self.path = path
+    def _load_text(self, text: str, path: Path | None, untitled_name: str = "untitled") -> None:
+        self.path, self.untitled_name = path, untitled_name
         self.clean_text = text
         self.query_one(QasmEditor).load_text(text)
         self._show_title()
@@ -373,7 +374,7 @@ class EditorScreen(AreaScreen):
         if not self.is_modified:
             then()
             return
-        where = self.path or "the untitled circuit"
+        where = self.path or self.untitled_name
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -385,6 +386,11 @@ class EditorScreen(AreaScreen):
     def load_random_template(self) -> None:
         text = circuits.random_qasm()
         self.app.call_from_thread(self._load_text, text, None)
+
+    def open_text(self, text: str, name: str) -> None:
+        """Show `text` (a job's circuit, say) as a new untitled buffer called `name`,
+        once unsaved edits are saved or let go."""
+        self._unless_edits_are_kept(lambda: self._load_text(text, None, name))
 
     def action_open_file(self) -> None:
         def chosen(path_text: str | None) -> None:

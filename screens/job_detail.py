@@ -8,6 +8,7 @@ poller sees it finish.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -31,6 +32,14 @@ from tui.results import PubValues, RegisterCounts
 from tui.user_files import exists_other_than, user_path, write_text
 
 
+def submitted_circuits(params: dict[str, Any]) -> list[str]:
+    """The OpenQASM of each pub of a Sampler or Estimator job (what it ran: ISA circuits)."""
+    pubs = params.get("pubs")
+    if not isinstance(pubs, list):
+        return []
+    return [pub[0] for pub in pubs if isinstance(pub, list) and pub and isinstance(pub[0], str)]
+
+
 def ideal_summary(comparison: IdealComparison) -> str:
     """The Results tab's title: how far the counts are from the noiseless answer."""
     parts = []
@@ -51,6 +60,7 @@ class JobDetailScreen(AreaScreen):
         Binding("e", "export", "Export", id="job.export"),
         Binding("y", "copy", "Copy", id="job.copy"),
         Binding("r", "reload", "Reload", id="job.reload"),
+        Binding("o", "open_circuit", "Circuit to editor", id="job.open-circuit"),
         Binding("1", "tab('results')", "Results", id="job.tab-results"),
         Binding("2", "tab('histogram')", "Histogram", id="job.tab-histogram"),
         Binding("3", "tab('details')", "Details", id="job.tab-details"),
@@ -62,6 +72,7 @@ class JobDetailScreen(AreaScreen):
         self.job = job
         self.counts: list[RegisterCounts] = []
         self.values: list[PubValues] = []
+        self.circuits: list[str] = []  # each pub's circuit as it ran (ISA OpenQASM), once loaded
 
     def compose_body(self) -> ComposeResult:
         yield Static(self._headline(), id="job-headline")
@@ -111,6 +122,7 @@ class JobDetailScreen(AreaScreen):
         workspace = self.qrt.require_workspace()
         detail = await workspace.job_detail(self.job.id)
         read = detail.results.results or ProgramResults()
+        self.circuits = submitted_circuits(detail.params)
         self.post_message(JobDetailLoaded(
             self.job.id, detail.details, detail.logs, read.counts, read.values, detail.results.failure
         ))
@@ -184,6 +196,27 @@ class JobDetailScreen(AreaScreen):
             self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
             return
         self.notify(f"Exported to {path}.", timeout=5)
+
+    def action_open_circuit(self) -> None:
+        """The circuit the job ran (its first pub's, as an ISA circuit) in the editor."""
+        if not self.circuits:
+            self.notify("This job's circuits are not OpenQASM text (or not loaded yet).", severity="warning")
+            return
+        from screens.editor import EditorScreen
+
+        text, name = self.circuits[0], f"job {self.job.id} · pub 0 as it ran (ISA)"
+        more = f" (pub 0 of {len(self.circuits)})" if len(self.circuits) > 1 else ""
+
+        def show() -> None:
+            if isinstance(self.app.screen, EditorScreen):
+                self.app.screen.open_text(text, name)
+                self.app.notify(f"Job {self.job.id}'s circuit{more} in the editor, as it ran.", timeout=4)
+
+        if self.app.current_mode == "editor":
+            self.app.pop_screen()  # this detail was opened over the editor (from its last job)
+        else:
+            self.app.switch_mode("editor")
+        self.app.call_after_refresh(show)
 
     def action_copy(self) -> None:
         text = self._export_text(False)

@@ -562,3 +562,10 @@ async def test_a_sampler_jobs_counts_are_shown_beside_the_ideal_distribution(
         title = str(table.border_title)
         assert f"Hellinger fidelity {expected:.4f}" in title and "TVD 0.0" in title, title
         assert 0.9 < expected < 1  # noisy, and close
+
+        await pilot.press("o")  # the circuit it ran, into the editor
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "EditorScreen", "the editor")
+        editor = app.screen.query_one(QasmEditor)
+        await wait_for(pilot, lambda: editor.text == bell_isa_qasm, "the job's circuit in the editor")
+        assert f"job {job_id} · pub 0 as it ran (ISA)" in str(editor.border_title)
+        assert app.unsaved_edits is None  # nothing of the user's to lose yet
