@@ -15,13 +15,11 @@ from textual.widgets import DataTable, Input
 from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.jobs_table import JobsTable
-from tui.api.models import Job, JobStatus
-from tui.job_filter import parse_job_filter
+from tui.api.models import Job
+from tui.job_filter import COLUMN_ORDERS, parse_job_filter, sort_jobs
 from tui.messages import OlderJobsLoaded
 
-SORTS = ("newest", "status", "backend")
-STATUS_ORDER = {JobStatus.RUNNING: 0, JobStatus.QUEUED: 1, JobStatus.FAILED: 2, JobStatus.CANCELLED: 3,
-                JobStatus.CANCELLED_RAN_TOO_LONG: 3, JobStatus.COMPLETED: 4}
+SORTS = ("newest", "status", "backend")  # what `s` cycles through; a header click sorts by its column
 OLDER_PAGE = 100
 
 
@@ -31,6 +29,7 @@ class JobsScreen(AreaScreen):
         Binding("enter", "open_job", "Open", id="jobs.open"),
         Binding("slash", "filter", "Filter", id="jobs.filter"),
         Binding("s", "sort", "Sort", id="jobs.sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="jobs.reverse-sort"),
         Binding("p", "pause", "Pause", id="jobs.pause"),
         Binding("plus,equals_sign", "interval(1)", "Slower", id="jobs.slower"),
         Binding("minus", "interval(-1)", "Faster", id="jobs.faster"),
@@ -45,6 +44,8 @@ class JobsScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__()
         self.sort_index = 0
+        self.order = SORTS[0]
+        self.reverse = False
         self.older_jobs: tuple[Job, ...] = ()
         self.older_exhausted = False
 
@@ -78,11 +79,7 @@ class JobsScreen(AreaScreen):
         jobs = self.all_jobs()
         job_filter = parse_job_filter(self.query_one("#jobs-filter", Input).value)
         shown = [job for job in jobs if job_filter.matches(job)]
-        sort = SORTS[self.sort_index]
-        if sort == "status":
-            shown.sort(key=lambda job: STATUS_ORDER.get(job.status, 5))
-        elif sort == "backend":
-            shown.sort(key=lambda job: job.backend)
+        shown = sort_jobs(shown, self.order, self.reverse)
         table = self.query_one(JobsTable)
         table.reconcile(shown)
         table.border_title = self._title(len(shown), len(jobs))
@@ -91,7 +88,7 @@ class JobsScreen(AreaScreen):
     def _title(self, shown: int, loaded: int) -> str:
         snapshot = self.qrt.jobs_snapshot
         total = snapshot.total if snapshot else 0
-        parts = [f"Jobs · {shown} shown of {loaded} loaded, {total} on the service", f"sorted by {SORTS[self.sort_index]}"]
+        parts = [f"Jobs · {shown} shown of {loaded} loaded, {total} on the service", f"sorted by {self.order}{' (reversed)' if self.reverse else ''}"]
         stale = self.qrt.jobs_stale_since
         scheduler = self.qrt.scheduler
         if stale is not None:
@@ -127,6 +124,21 @@ class JobsScreen(AreaScreen):
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.order, self.reverse = SORTS[self.sort_index], False
+        self.show_jobs()
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self.show_jobs()
+
+    @on(DataTable.HeaderSelected, "#jobs")
+    def sort_by_column(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column's header sorts by it; a second click reverses."""
+        order = COLUMN_ORDERS.get(str(event.column_key.value))
+        if order is None:
+            return
+        self.reverse = not self.reverse if order == self.order else False
+        self.order = order
         self.show_jobs()
 
     def action_pause(self) -> None:

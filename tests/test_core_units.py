@@ -254,3 +254,15 @@ def test_the_ideal_is_not_computed_beyond_its_width() -> None:
     gates = " ".join(f"h q[{i}];" for i in range(width))
     with pytest.raises(NoIdeal, match=f"uses {width} qubits"):
         register_distributions(parse_qasm(IDEAL_HEADER + f"qubit[{width}] q; bit[{width}] c; {gates} c = measure q;"))
+
+
+def test_jobs_sort_stably_and_reverse_wholly() -> None:
+    from tui.job_filter import JOB_ORDERS, sort_jobs
+
+    jobs = [_job("Completed", id="a", backend="ibm_fez"), _job("Running", id="b", backend="ibm_torino"),
+            _job("Queued", id="c", backend="ibm_fez", session_id="s1")]
+    assert [j.id for j in sort_jobs(jobs, "status")] == ["b", "c", "a"]
+    assert [j.id for j in sort_jobs(jobs, "backend")] == ["a", "c", "b"]  # equal keys stay newest first
+    assert [j.id for j in sort_jobs(jobs, "newest", reverse=True)] == ["c", "b", "a"]  # oldest first
+    assert [j.id for j in sort_jobs(jobs, "session")] == ["c", "a", "b"]  # jobs in sessions first
+    assert set(JOB_ORDERS) >= {"newest", "status", "backend", "program", "created", "usage"}

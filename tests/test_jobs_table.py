@@ -74,3 +74,42 @@ async def test_the_same_jobs_in_a_new_order_are_shown_in_that_order() -> None:
         table.reconcile([running, queued])
         await pilot.pause()
         assert [str(key.value) for key in table._row_order()] == [running.id, queued.id]
+
+
+async def test_the_jobs_screen_sorts_by_a_clicked_column_and_reverses() -> None:
+    """Reverse sort (S) and sort by column (a header click; a second click reverses), as
+    k9s and lazygit users expect."""
+    from textual.widgets import DataTable
+
+    from tests.helpers.pilot import FAST_POLLING, never_connects
+    from tui.app import QrtApp
+    from tui.monitor import JobsSnapshot
+
+    jobs = (replace(job(1), backend="ibm_torino"), replace(job(2), status=JobStatus.QUEUED), job(3))
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("f4")
+        app.jobs_snapshot = JobsSnapshot(jobs, total=3, fetched_at=NOW)
+        await pilot.pause()
+        table = app.screen.query_one(JobsTable)
+
+        def order() -> list[str]:
+            return [str(row.key.value)[-1] for row in table.ordered_rows]
+
+        assert order() == ["1", "2", "3"]  # newest first
+        await pilot.press("S")
+        assert order() == ["3", "2", "1"] and "sorted by newest (reversed)" in str(table.border_title)
+
+        def click(column: str) -> None:
+            index = [str(key.value) for key in table.columns].index(column)
+            key = list(table.columns)[index]
+            table.post_message(DataTable.HeaderSelected(table, key, index, table.columns[key].label))
+
+        click("backend")
+        await pilot.pause()
+        assert order() == ["2", "3", "1"]  # ibm_fez, ibm_fez (newest first among equals), ibm_torino
+        click("backend")
+        await pilot.pause()
+        assert order() == ["1", "3", "2"] and "sorted by backend (reversed)" in str(table.border_title)
+        await pilot.press("s")  # the next of the usual orders, unreversed
+        assert order() == ["1", "3", "2"] and "sorted by status" in str(table.border_title)  # running, then queued
