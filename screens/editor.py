@@ -29,6 +29,7 @@ from tui import circuits
 from tui.api.errors import ApiError, TranspileFailed
 from tui.messages import CircuitDrawn, CircuitTranspiled, JobSubmitted, QasmChecked, ResultsLoaded
 from tui.programs import CannotBuildProgram
+from tui.recent_files import recent_files, remember_file
 from tui.submission import SubmitRequest
 from tui.user_files import exists_other_than, user_path, write_text
 
@@ -403,10 +404,13 @@ class EditorScreen(AreaScreen):
                 self.notify(f"Cannot open {path}: {exc}", severity="error")
                 return
             self._load_text(text, path)
+            remember_file(path)
 
-        self._unless_edits_are_kept(
-            lambda: self.app.push_screen(PathModal("Open an OpenQASM file", str(self.path or "")), chosen)
-        )
+        def ask() -> None:
+            recent = [str(p) for p in recent_files() if p != self.path]
+            self.app.push_screen(PathModal("Open an OpenQASM file", str(self.path or ""), recent), chosen)
+
+        self._unless_edits_are_kept(ask)
 
     def action_save_file(self) -> None:
         def chosen(path_text: str | None) -> None:
@@ -434,6 +438,7 @@ class EditorScreen(AreaScreen):
             return
         self.path, self.clean_text = path, text
         self._show_title()
+        remember_file(path)
         self.notify(f"Saved {path}.", timeout=4)
 
     def action_external_editor(self) -> None:

@@ -103,13 +103,26 @@ class JobDetailScreen(AreaScreen):
         return line
 
     def _follow(self) -> None:
+        """Each poll: a new status is shown (and a final one brings the results); while the
+        job is active and its Logs tab is open, the log is followed."""
         snapshot = self.qrt.jobs_snapshot
         fresh = next((job for job in snapshot.jobs if job.id == self.job.id), None) if snapshot else None
-        if fresh is not None and fresh.status != self.job.status:
+        if fresh is None:
+            return
+        if fresh.status != self.job.status:
             self.job = fresh
             self.query_one("#job-headline", Static).update(self._headline())
             if fresh.is_final:
                 self.load_job()
+                return
+        if not fresh.is_final and self.query_one(TabbedContent).active == "logs":
+            self.follow_logs()
+
+    @work(exclusive=True, group="job-logs", exit_on_error=False)
+    async def follow_logs(self) -> None:
+        logs = await self.qrt.require_workspace().job_logs(self.job.id)
+        self.query_one("#job-logs", Static).update(logs or "(no log lines yet)")
+        self.query_one("#logs VerticalScroll", VerticalScroll).scroll_end(animate=False)  # the newest lines in view
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

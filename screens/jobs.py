@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Input
 from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.jobs_table import JobsTable
+from screens.widgets.pick_modal import TextModal
 from tui.api.models import Job
-from tui.job_filter import COLUMN_ORDERS, parse_job_filter, sort_jobs
+from tui.job_filter import COLUMN_ORDERS, parse_job_filter, parse_tags, sort_jobs
 from tui.messages import OlderJobsLoaded
 
 SORTS = ("newest", "status", "backend")  # what `s` cycles through; a header click sorts by its column
@@ -37,6 +38,7 @@ class JobsScreen(AreaScreen):
         Binding("c", "cancel_job", "Cancel job", id="jobs.cancel"),
         Binding("x,delete", "delete_job", "Delete job", id="jobs.delete"),
         Binding("y", "copy_id", "Copy id", id="jobs.copy"),
+        Binding("t", "edit_tags", "Tags", id="jobs.tags"),
         Binding("m", "older", "More", id="jobs.more"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear-filter"),
     ]
@@ -201,6 +203,28 @@ class JobsScreen(AreaScreen):
             ConfirmModal(f"Delete job {job.id} and its results from the service? This cannot be undone."),
             answered,
         )
+
+    def action_edit_tags(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+
+        def entered(text: str | None) -> None:
+            if text is not None:
+                self.set_tags(job.id, parse_tags(text))
+
+        self.app.push_screen(
+            TextModal(f"Tags of {job.id} (comma-separated; empty removes them)", ", ".join(job.user_tags),
+                      placeholder="calibration, run 3", allow_empty=True),
+            entered,
+        )
+
+    @work(group="job-change", exit_on_error=False)
+    async def set_tags(self, job_id: str, tags: list[str]) -> None:
+        job = await self.qrt.require_workspace().set_tags(job_id, tags)
+        self.older_jobs = tuple(job if older.id == job_id else older for older in self.older_jobs)
+        self.notify(f"{job_id}: {', '.join(job.user_tags) or 'no tags'}.", timeout=3)
+        self.qrt.poll()
 
     @work(group="job-change", exit_on_error=False)
     async def change_job(self, job_id: str, change: str) -> None:

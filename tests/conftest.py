@@ -94,6 +94,14 @@ def drain_output(info: ServiceInfo) -> None:
     threading.Thread(target=info.process.stdout.read, daemon=True).start()
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes qrt's state (recent files, an embedded service's data) into the
+    data dir of the user who runs the tests; `no_account` gives a test a dir of its own."""
+    if "QRT_DATA_DIR" not in os.environ:
+        monkeypatch.setenv("QRT_DATA_DIR", str(tmp_path_factory.mktemp("qrt-data")))
+
+
 @pytest.fixture
 def no_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No config file and a data dir of its own: the app starts its embedded service there."""

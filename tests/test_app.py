@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
@@ -569,3 +570,59 @@ async def test_a_sampler_jobs_counts_are_shown_beside_the_ideal_distribution(
         await wait_for(pilot, lambda: editor.text == bell_isa_qasm, "the job's circuit in the editor")
         assert f"job {job_id} · pub 0 as it ran (ISA)" in str(editor.border_title)
         assert app.unsaved_edits is None  # nothing of the user's to lose yet
+
+
+async def test_a_jobs_tags_are_edited_from_the_jobs_list(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.workspace is not None, "the connection")
+        assert app.workspace is not None and app.scheduler is not None
+        client = app.workspace.client
+        job_id = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 10]], tags=["draft"])
+        app.scheduler.watch_job(job_id)
+        await pilot.press("f4")
+        table = app.screen.query_one(JobsTable)
+        await wait_for(pilot, lambda: job_id in table.rows, "the job in the list")
+        table.move_cursor(row=table.get_row_index(job_id))
+        await pilot.press("t")
+        await pilot.pause()
+        box = app.screen.query_one("#text-input", Input)
+        assert box.value == "draft"  # its own tags, not qrt's submission tag
+        box.value = "calibration, run 3"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "calibration, run 3" in notifications(app), "the tags saved")
+        job = await client.job(job_id)
+        assert job.user_tags == ("calibration", "run 3") and len(job.tags) == 3  # the submission tag kept
+
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.query_one("#text-input", Input).value = ", ".join(f"t{n}" for n in range(8))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "at most 7" in notifications(app), "IBM's limit said")
+        assert (await client.job(job_id)).user_tags == ("calibration", "run 3")  # nothing sent
+
+
+async def test_the_logs_of_a_running_job_are_followed(service: ServiceInfo) -> None:
+    from screens.job_detail import JobDetailScreen
+    from tests.helpers.service import SLOW_SHOTS, ghz_qasm, isa, submit
+
+    headers = service.headers()
+    service.set_faults("scheduler:hold=1")  # queued until the detail is open, so only following shows it start
+    slow = submit(service, headers, isa(ghz_qasm(12), "ibm_torino"), SLOW_SHOTS, backend="ibm_torino").json()["id"]
+    app = app_on(service)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.scheduler is not None, "the connection")
+            assert app.scheduler is not None and app.workspace is not None
+            app.scheduler.watch_job(slow)
+            app.push_screen(JobDetailScreen(await app.workspace.job(slow)))
+            await pilot.pause()
+            await pilot.press("4")  # the Logs tab, opened before the job starts
+            logs = app.screen.query_one("#job-logs", Static)
+            await wait_for(pilot, lambda: "no log lines" in rendered(logs), "the empty log of the queued job")
+            service.set_faults("")
+            await wait_for(pilot, lambda: "running in simulator process" in rendered(logs), "the log followed")
+            assert not (await app.workspace.job(slow)).is_final  # read while it runs, not at its end
+    finally:
+        service.set_faults("")
+        httpx.post(f"{service.url}/api/v1/jobs/{slow}/cancel", headers=headers)

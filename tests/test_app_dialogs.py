@@ -295,3 +295,43 @@ async def test_each_action_is_in_the_palette_once_with_all_its_keys() -> None:
         await pilot.pause()
         delete = next(c for c in app.get_system_commands(app.screen) if c.title == "Jobs: Delete job")
         assert delete.help.endswith("(x, del)")
+
+
+async def test_open_completes_paths_and_offers_the_recent_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Input, OptionList
+
+    from screens.widgets.qasm_editor import QasmEditor
+    from tests.helpers.pilot import FAST_POLLING, never_connects, wait_for
+    from tui.app import QrtApp
+    from tui.circuits import ghz_qasm
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "circuits").mkdir()
+    ghz = tmp_path / "circuits" / "ghz.qasm"
+    ghz.write_text(ghz_qasm(3))
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3", "ctrl+o")
+        await pilot.pause()
+        box = app.screen.query_one("#path-input", Input)
+        assert not app.screen.query("#recent-files")  # nothing opened yet
+        box.value = "cir"
+        await wait_for(pilot, lambda: box._suggestion == "circuits/", "the completion of cir")
+        await pilot.press("tab")
+        assert box.value == "circuits/"
+        await pilot.press(*"g")
+        await wait_for(pilot, lambda: box._suggestion == "circuits/ghz.qasm", "the completion of g")
+        await pilot.press("tab", "enter")
+        editor = app.screen.query_one(QasmEditor)
+        await wait_for(pilot, lambda: editor.text == ghz.read_text(), "the opened file")
+
+        await pilot.press("ctrl+n")  # another text, then Open again: the file is offered
+        await pilot.pause()
+        await pilot.press("enter")  # the first template
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        recent = app.screen.query_one("#recent-files", OptionList)
+        assert [str(recent.get_option_at_index(i).prompt) for i in range(recent.option_count)] == [str(ghz)]
+        await pilot.press("tab", "enter")  # to the list, and open its first
+        await wait_for(pilot, lambda: editor.text == ghz.read_text(), "the recent file opened")

@@ -266,3 +266,53 @@ def test_jobs_sort_stably_and_reverse_wholly() -> None:
     assert [j.id for j in sort_jobs(jobs, "newest", reverse=True)] == ["c", "b", "a"]  # oldest first
     assert [j.id for j in sort_jobs(jobs, "session")] == ["c", "a", "b"]  # jobs in sessions first
     assert set(JOB_ORDERS) >= {"newest", "status", "backend", "program", "created", "usage"}
+
+
+# the user's files ------------------------------------------------------------------------
+
+
+def test_paths_complete_directories_first_then_circuits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.user_files import complete_path
+
+    (tmp_path / "circuits").mkdir()
+    (tmp_path / "circuits" / "bell.qasm").write_text("")
+    (tmp_path / "circuits" / "bell.txt").write_text("")
+    (tmp_path / "circuit-notes.md").write_text("")
+    (tmp_path / ".hidden").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert complete_path("circ") == "circuits/"  # a directory before a file
+    assert complete_path("circuits/be") == "circuits/bell.qasm"  # OpenQASM before the rest
+    assert complete_path(f"{tmp_path}/circuits/bell.t") == f"{tmp_path}/circuits/bell.txt"
+    assert complete_path("") is None and complete_path("nothing-here") is None
+    assert complete_path("circuits/bell.qasm") is None  # complete already
+    assert complete_path(".h") == ".hidden" and complete_path("h") is None  # hidden only when asked
+
+
+def test_recent_files_are_newest_first_without_repeats_or_missing_ones(tmp_path: Path) -> None:
+    from tui.recent_files import MAX_RECENT, recent_files, remember_file
+
+    store = tmp_path / "state" / "recent-files.json"
+    files = [tmp_path / f"c{n}.qasm" for n in range(MAX_RECENT + 2)]
+    for file in files:
+        file.write_text("")
+        remember_file(file, store)
+    remember_file(files[3], store)
+    recent = recent_files(store)
+    assert recent[0] == files[3] and len(recent) == MAX_RECENT and len(set(recent)) == MAX_RECENT
+    files[-1].unlink()
+    assert files[-1] not in recent_files(store)
+    store.write_text("{not json")
+    assert recent_files(store) == []  # a damaged list is an empty one, never an error
+
+
+def test_writing_a_users_file_keeps_its_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    from tui.user_files import write_text
+
+    target = tmp_path / "real.qasm"
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "link.qasm"
+    link.symlink_to(target)
+    write_text(link, "new")
+    assert link.is_symlink() and target.read_text() == "new" and target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.qasm", "real.qasm"]  # no scratch file left

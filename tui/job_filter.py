@@ -80,3 +80,8 @@ def sort_jobs(jobs: Sequence[Job], order: str, reverse: bool = False) -> list[Jo
     oldest first)."""
     ordered = sorted(jobs, key=JOB_ORDERS[order])
     return ordered[::-1] if reverse else ordered
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags as typed: separated by commas (spaces inside a tag are kept), each trimmed."""
+    return list(dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip()))

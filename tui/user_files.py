@@ -39,3 +39,29 @@ def write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(scratch).unlink(missing_ok=True)
         raise
+
+
+def complete_path(text: str, limit: int = 200) -> str | None:
+    """The first completion of a path being typed (`~/circ` -> `~/circuits/`), in the
+    user's own spelling: directories first (with their `/`), then OpenQASM files, then the
+    rest; hidden names only when asked for with a dot. At most `limit` names are read."""
+    if not text:
+        return None
+    typed_dir, slash, prefix = text.rpartition("/")
+    directory = user_path(typed_dir or "/") if slash else user_path(".")
+    try:
+        entries = []
+        with os.scandir(directory) as scan:
+            for entry in scan:
+                if entry.name.startswith(prefix) and (prefix.startswith(".") or not entry.name.startswith(".")):
+                    entries.append((not entry.is_dir(), not entry.name.endswith(".qasm"), entry.name, entry.is_dir()))
+                if len(entries) >= limit:
+                    break
+    except OSError:
+        return None
+    candidates = sorted(e for e in entries if e[2] != prefix or e[3])
+    if not candidates:
+        return None
+    _, _, name, is_dir = candidates[0]
+    completed = f"{typed_dir}{slash}{name}{'/' if is_dir else ''}"
+    return completed if completed != text else None

@@ -229,6 +229,12 @@ class Workspace:
     async def delete(self, job_id: str) -> None:
         await self.client.delete_job(job_id)
 
+    async def set_tags(self, job_id: str, tags: Sequence[str]) -> Job:
+        """Replace the job's own tags (qrt's submission tag stays); the job as it is now.
+        Raises InvalidInput beyond IBM's limits, before anything is sent."""
+        await self.client.set_job_tags(job_id, list(dict.fromkeys(tags)))
+        return await self.client.job(job_id)
+
     async def results(self, job_id: str, labels: tuple[str, ...] | None = None) -> JobResults:
         """The job and, when it completed, its results as qrt reads its program's."""
         return await self._results_of(await self.client.job_document(job_id), labels)
@@ -255,6 +261,9 @@ class Workspace:
         results = await self._results_of(document)
         params = document.get("params")
         return JobDetail(results, job_details(document, metrics), logs, params if isinstance(params, dict) else {})
+
+    async def job_logs(self, job_id: str) -> str:
+        return await self.client.job_logs(job_id)
 
     async def compare_with_ideal(self, detail: JobDetail) -> IdealComparison | None:
         """A completed Sampler job's counts against the exact noiseless distribution of
