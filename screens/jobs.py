@@ -7,6 +7,8 @@ only when asked for (m).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +18,13 @@ from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.jobs_table import JobsTable
 from screens.widgets.pick_modal import TextModal
+from tui.api.errors import ApiError
 from tui.api.models import Job
 from tui.job_filter import COLUMN_ORDERS, parse_job_filter, parse_tags, sort_jobs
 from tui.messages import OlderJobsLoaded
+
+if TYPE_CHECKING:
+    from tui.monitor import JobsSnapshot
 
 SORTS = ("newest", "status", "backend")  # what `s` cycles through; a header click sorts by its column
 OLDER_PAGE = 100
@@ -57,7 +63,7 @@ class JobsScreen(AreaScreen):
         yield JobsTable(id="jobs")
 
     def on_mount(self) -> None:
-        self.watch(self.qrt, "jobs_snapshot", lambda _: self.show_jobs())
+        self.watch(self.qrt, "jobs_snapshot", self._jobs_changed)
         self.watch(self.qrt, "jobs_stale_since", lambda _: self.show_jobs())
         self.watch(self.qrt, "polling_paused", lambda _: self.show_jobs())
         self.query_one(JobsTable).focus()
@@ -68,6 +74,27 @@ class JobsScreen(AreaScreen):
         Not while the user has paused polling."""
         if not self.qrt.polling_paused:
             self.qrt.poll()
+            self.load_usage()
+
+    @work(exclusive=True, group="usage", exit_on_error=False)
+    async def load_usage(self) -> None:
+        """The instance's usage, under the list: read when shown and when a job ends (its
+        quantum time is then charged). A service without the endpoint just shows none."""
+        workspace = self.qrt.workspace
+        if workspace is None:
+            return
+        try:
+            usage = await workspace.usage()
+        except ApiError:
+            return
+        self.query_one(JobsTable).border_subtitle = usage.describe()
+
+    def _jobs_changed(self, snapshot: JobsSnapshot | None) -> None:
+        self.show_jobs()
+        if snapshot is not None and snapshot.newly_final and self.is_current:
+            self.load_usage()
+        elif snapshot is None:
+            self.query_one(JobsTable).border_subtitle = None  # logged out: not the old profile's
 
     def all_jobs(self) -> list[Job]:
         snapshot = self.qrt.jobs_snapshot

@@ -593,6 +593,9 @@ async def test_a_jobs_tags_are_edited_from_the_jobs_list(service: ServiceInfo, b
         await wait_for(pilot, lambda: "calibration, run 3" in notifications(app), "the tags saved")
         job = await client.job(job_id)
         assert job.user_tags == ("calibration", "run 3") and len(job.tags) == 3  # the submission tag kept
+        usage = await client.usage()
+        await wait_for(pilot, lambda: str(table.border_subtitle).startswith("Usage: "), "the usage line")
+        assert f"period ends {usage.period_end:%Y-%m-%d}" in str(table.border_subtitle)
 
         await pilot.press("t")
         await pilot.pause()

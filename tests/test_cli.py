@@ -234,3 +234,22 @@ def test_a_closed_pipe_is_not_an_error(home: dict[str, str]) -> None:
     ran = subprocess.run(f"{sys.executable} -m tui backends | head -2", shell=True, env=home,
                          capture_output=True, text=True, timeout=120)
     assert len(ran.stdout.splitlines()) == 2 and ran.stderr == ""
+
+
+def test_usage_and_tags_from_the_shell(home: dict[str, str], tmp_path: Path) -> None:
+    usage = qrt(home, "usage", "--json")
+    assert usage.returncode == 0, usage.stderr
+    report = json.loads(usage.stdout)
+    assert set(report) == {"instance", "plan", "consumed_seconds", "limit_seconds", "limit_reached", "period_end"}
+    assert report["consumed_seconds"] >= 0 and report["period_end"].startswith("20")
+    assert qrt(home, "usage").stdout.startswith("Usage: ")
+
+    submitted = json.loads(qrt(home, "submit", str(tmp_path / "bell.qasm"), "--backend", "ibm_fez",
+                               "--shots", "10", "--tag", "draft", "--json").stdout)
+    tagged = qrt(home, "tag", submitted["id"], "calibration", "run 3", "--json")
+    assert tagged.returncode == 0, tagged.stderr
+    assert json.loads(tagged.stdout)["tags"] == ["calibration", "run 3"]
+    too_many = qrt(home, "tag", submitted["id"], *(f"t{n}" for n in range(8)))
+    assert too_many.returncode == 2 and "at most 7" in too_many.stderr
+    cleared = qrt(home, "tag", submitted["id"])
+    assert cleared.returncode == 0 and cleared.stdout.strip().endswith("no tags")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.api.errors import NotFound
-from tui.api.models import Backend, Job, JobPage, Session, SessionMode
+from tui.api.models import Backend, Job, JobPage, Session, SessionMode, Usage
 
 if TYPE_CHECKING:
     from tui.api.client import RuntimeClient
@@ -261,6 +261,10 @@ class Workspace:
         results = await self._results_of(document)
         params = document.get("params")
         return JobDetail(results, job_details(document, metrics), logs, params if isinstance(params, dict) else {})
+
+    async def usage(self) -> Usage:
+        """The instance's quantum time this period, and its limit."""
+        return await self.client.usage()
 
     async def job_logs(self, job_id: str) -> str:
         return await self.client.job_logs(job_id)

@@ -265,6 +265,18 @@ class Usage:
     consumed_seconds: float
     limit_seconds: float | None = None
     limit_reached: bool = False
+    period_end: datetime | None = None
+
+    def describe(self) -> str:
+        """One line: what is used of what, and until when the period runs."""
+        used = f"{self.consumed_seconds:,.1f} s used"
+        if self.limit_seconds is not None:
+            share = 100 * self.consumed_seconds / self.limit_seconds if self.limit_seconds else 100.0
+            used += f" of {self.limit_seconds:,.0f} s ({share:.0f} %){' · LIMIT REACHED' if self.limit_reached else ''}"
+        else:
+            used += ", no limit"
+        until = f" · period ends {self.period_end:%Y-%m-%d}" if self.period_end else ""
+        return f"Usage: {used}{until}"
 
     @property
     def remaining_seconds(self) -> float | None:
@@ -283,4 +295,5 @@ class Usage:
             consumed_seconds=float(data.get("usage_consumed_seconds") or 0),
             limit_seconds=float(limit) if isinstance(limit, (int, float)) else None,
             limit_reached=bool(data.get("usage_limit_reached", False)),
+            period_end=parse_timestamp((data.get("usage_period") or {}).get("end_time")),
         )

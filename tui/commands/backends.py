@@ -1,4 +1,5 @@
-"""`qrt backends`: the devices of the profile's service, least busy first."""
+"""`qrt backends`: the devices of the profile's service, least busy first; `qrt usage`: the
+instance's quantum time this period."""
 
 from __future__ import annotations
 
@@ -15,6 +16,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], comm
     parser = commands.add_parser("backends", parents=[common], help="list the backends",
                                  description="The backends of the profile's service, least busy first.")
     parser.set_defaults(handler=list_backends)
+    usage = commands.add_parser("usage", parents=[common], help="the instance's usage this period",
+                                description="Quantum seconds used this period, of the instance's limit if it has one.")
+    usage.set_defaults(handler=show_usage)
+
+
+async def show_usage(workspace: Workspace, args: argparse.Namespace) -> int:
+    usage = await workspace.usage()
+    if args.json:
+        print_json({
+            "instance": usage.instance, "plan": usage.plan, "consumed_seconds": usage.consumed_seconds,
+            "limit_seconds": usage.limit_seconds, "limit_reached": usage.limit_reached,
+            "period_end": usage.period_end.isoformat() if usage.period_end else None,
+        })
+    else:
+        print(usage.describe())
+    return ExitCode.OK
 
 
 async def list_backends(workspace: Workspace, args: argparse.Namespace) -> int:

@@ -42,6 +42,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], comm
                          help="table (default), csv or json (as --json)")
     results.set_defaults(handler=show_results)
 
+    tag = commands.add_parser("tag", parents=[common], help="replace a job's tags (none given: remove them)")
+    tag.add_argument("job_id", metavar="ID")
+    tag.add_argument("tags", metavar="TAG", nargs="*")
+    tag.set_defaults(handler=tag_job)
+
     cancel = commands.add_parser("cancel", parents=[common], help="cancel queued or running jobs")
     cancel.add_argument("job_ids", metavar="ID", nargs="+")
     cancel.set_defaults(handler=cancel_jobs)
@@ -160,6 +165,15 @@ async def show_results(workspace: Workspace, args: argparse.Namespace) -> int:
              for table in read.results.counts for row in table.rows],
             ["PUB", "REGISTER", "OUTCOME", "COUNT", "PROBABILITY"],
         )
+    return ExitCode.OK
+
+
+async def tag_job(workspace: Workspace, args: argparse.Namespace) -> int:
+    job = await workspace.set_tags(args.job_id, args.tags)
+    if args.json:
+        print_json(job_json(job))
+    else:
+        print(f"{job.id}: {', '.join(job.user_tags) or 'no tags'}")
     return ExitCode.OK
 
 
