@@ -105,7 +105,12 @@ class EditorScreen(AreaScreen):
         name = self.path.name if self.path else self.untitled_name
         modified = self.is_modified
         self.query_one(QasmEditor).border_title = f"OpenQASM · {name}{' ● modified' if modified else ''}"
-        self.qrt.unsaved_edits = (str(self.path) if self.path else self.untitled_name) if modified else None
+        self.qrt.unsaved_edits = self._what_is_edited() if modified else None
+
+    def _what_is_edited(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return "the untitled circuit" if self.untitled_name == "untitled" else self.untitled_name
 
     @on(TextArea.Changed, "#editor")
     def editor_changed(self, event: TextArea.Changed) -> None:
@@ -375,7 +380,7 @@ class EditorScreen(AreaScreen):
         if not self.is_modified:
             then()
             return
-        where = self.path or self.untitled_name
+        where = self._what_is_edited()
 
         def answered(yes: bool | None) -> None:
             if yes:

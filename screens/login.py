@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tui.accounts import Accounts
     from tui.app import QrtApp
 
-EMBEDDED = "(embedded local simulator)"
+EMBEDDED = "(embedded simulator)"  # parenthesized: never a profile name
 CHANNEL_LABELS = (
     ("IBM Cloud", "ibm_quantum_platform"),
     ("Older API (h/g/p)", "legacy"),

@@ -94,3 +94,26 @@ async def test_a_burst_of_503_on_the_task_is_retried(service: ServiceInfo) -> No
         await client.aclose()
     assert len(outcome.circuits) == 1
     assert sent(transport, "POST", "/transpile") == 3
+
+
+async def test_the_instance_and_api_version_headers_go_to_the_runtime_host_only(service: ServiceInfo) -> None:
+    """Service-CRN, IBM-API-Version and the client's name are the runtime API's; IAM's
+    /identity/token and the transpiler service must not get them."""
+    transport = CountingTransport()
+    client = RuntimeClient(
+        f"{service.url}/api/v1", IamAuthenticator(Secret(service.api_key), service.url),
+        service.instance, retry=FAST_RETRY, transport=transport,
+    )
+    transpiler = client.transpiler_service(service.url, BearerAuthenticator(Secret(service.api_key)))
+    try:
+        await client.jobs(limit=1)
+        await transpiler.transpile([BELL_QASM], BACKEND, 1)
+    finally:
+        await client.aclose()
+    runtime_only = {"service-crn", "ibm-api-version", "x-qx-client-application"}
+    by_place: dict[str, set[str]] = {"iam": set(), "runtime": set(), "transpiler": set()}
+    for path, names in transport.header_names:
+        place = "iam" if path.startswith("/identity") else "runtime" if path.startswith("/api/v1") else "transpiler"
+        by_place[place] |= names & runtime_only
+    assert by_place == {"iam": set(), "runtime": runtime_only, "transpiler": set()}
+    assert any(path.startswith("/transpile") for path, _ in transport.header_names)

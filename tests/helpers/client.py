@@ -50,9 +50,11 @@ class CountingTransport(httpx.AsyncHTTPTransport):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[tuple[str, str]] = []
+        self.header_names: list[tuple[str, frozenset[str]]] = []  # (path, lower-case header names)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append((request.method, request.url.path))
+        self.header_names.append((request.url.path, frozenset(name.lower() for name in request.headers)))
         return await super().handle_async_request(request)
 
 

@@ -43,13 +43,13 @@ class RuntimeClient:
         self.flavour = flavour
         self._auth = authenticator
         self._retry = retry or RetryPolicy()
+        # The instance, the API version and the client's name are the runtime host's
+        # business only: the sign-in service and the transpiler share this AsyncClient's
+        # connections, but not these headers.
+        self._runtime_headers = {"X-Qx-Client-Application": f"qrt/{__version__}", **flavour.headers(instance)}
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=5.0),
-            headers={
-                "Accept": "application/json",
-                "X-Qx-Client-Application": f"qrt/{__version__}",
-                **flavour.headers(instance),
-            },
+            headers={"Accept": "application/json"},
             transport=transport,
         )
 
@@ -70,9 +70,10 @@ class RuntimeClient:
         self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any
     ) -> httpx.Response:
         """Send with retries; raise an ApiError subclass on failure."""
+        headers = {**self._runtime_headers, **kwargs.pop("headers", {})}
         return await send_with_retries(
             self._http, self._auth, self._retry, method, f"{self.base_url}{path}",
-            idempotent=idempotent, **kwargs,
+            idempotent=idempotent, headers=headers, **kwargs,
         )
 
     async def _get_json(self, path: str, **params: Any) -> Any:
