@@ -362,11 +362,12 @@ class QrtApp(App[None]):
         return seconds
 
     def on_job_submitted(self, message: JobSubmitted) -> None:
-        if message.session is not None:
-            self.remember_session(message.session)
         if self.scheduler is not None:
             self.scheduler.watch_job(message.job_id)
-        self.poll()
+        if message.session is not None:
+            self.remember_session(message.session)  # which polls now
+        else:
+            self.poll()
 
     def remember_session(self, session: Session) -> None:
         """A session opened or changed here: shown at once, read again at the next poll."""

@@ -100,8 +100,8 @@ def register_distributions(circuit: QuantumCircuit) -> dict[str, dict[int, float
     from qiskit.quantum_info import Statevector
 
     measured: dict[int, int] = {}  # clbit index -> qubit index
-    used: list[int] = []
-    body = []
+    touched: set[int] = set()
+    body: list[tuple[Any, list[int]]] = []
     done: set[int] = set()  # qubits measured already
     for instruction in circuit.data:
         operation = instruction.operation
@@ -122,8 +122,8 @@ def register_distributions(circuit: QuantumCircuit) -> dict[str, dict[int, float
             raise NoIdeal("it measures mid-circuit")
         elif operation.name != "delay":
             body.append((operation, qubits))
-        used.extend(q for q in qubits if q not in used)
-    used = sorted(set(used) | set(measured.values()))
+        touched.update(qubits)
+    used = sorted(touched)
     if len(used) > MAX_IDEAL_QUBITS:
         raise NoIdeal(f"it uses {len(used)} qubits (the ideal is computed up to {MAX_IDEAL_QUBITS})")
     position = {qubit: i for i, qubit in enumerate(used)}

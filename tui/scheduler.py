@@ -81,11 +81,12 @@ class Scheduler:
             snapshot = await self.jobs.poll()
         except ApiError as exc:
             return Refresh(None, exc)
-        if not self._sessions_due(snapshot):
+        due = self.sessions_to_read(snapshot)
+        if not due or self._seconds_to_sessions() > 0:
             return Refresh(snapshot)
         self._sessions_read_at = self.clock()
         try:
-            read = await self.workspace.sessions(self.sessions_to_read(snapshot), recent_jobs=0)
+            read = await self.workspace.sessions(due, recent_jobs=0)
         except ApiError as exc:
             return Refresh(snapshot, sessions_error=exc)
         self.sessions.update((session.id, session) for session in read)
@@ -97,11 +98,6 @@ class Scheduler:
         ids = [i for i, session in self.sessions.items() if not session.is_closed]
         ids += [i for i in _session_ids(snapshot.jobs if snapshot else ()) if i not in self.sessions]
         return list(dict.fromkeys(ids))[-MAX_TRACKED_SESSIONS:]
-
-    def _sessions_due(self, snapshot: JobsSnapshot) -> bool:
-        if not self.sessions_to_read(snapshot):
-            return False
-        return self._seconds_to_sessions() <= 0
 
     def _seconds_to_sessions(self) -> float:
         if self._sessions_read_at is None:

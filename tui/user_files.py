@@ -49,19 +49,20 @@ def complete_path(text: str, limit: int = 200) -> str | None:
         return None
     typed_dir, slash, prefix = text.rpartition("/")
     directory = user_path(typed_dir or "/") if slash else user_path(".")
+    found: list[tuple[str, bool]] = []  # (name, is a directory)
     try:
-        entries = []
         with os.scandir(directory) as scan:
             for entry in scan:
                 if entry.name.startswith(prefix) and (prefix.startswith(".") or not entry.name.startswith(".")):
-                    entries.append((not entry.is_dir(), not entry.name.endswith(".qasm"), entry.name, entry.is_dir()))
-                if len(entries) >= limit:
+                    found.append((entry.name, entry.is_dir()))
+                if len(found) >= limit:
                     break
     except OSError:
         return None
-    candidates = sorted(e for e in entries if e[2] != prefix or e[3])
+    # a file named just as typed is complete already; a directory of that name gets its `/`
+    candidates = [(name, is_dir) for name, is_dir in found if name != prefix or is_dir]
     if not candidates:
         return None
-    _, _, name, is_dir = candidates[0]
+    name, is_dir = min(candidates, key=lambda c: (not c[1], not c[0].endswith(".qasm"), c[0]))
     completed = f"{typed_dir}{slash}{name}{'/' if is_dir else ''}"
     return completed if completed != text else None
