@@ -91,8 +91,10 @@ async def test_a_user_path_from_editor_to_exported_counts_in_a_session(
         assert top_two == {"00", "11"}
         assert sum(int(cell_text(counts.get_row_at(i)[3])) for i in range(counts.row_count)) == 2000
         job_id = app.screen.shown_job_id
-        assert len(app.sessions) == 1
-        session_id = next(iter(app.sessions))
+        # The session opened for it (others on the shared service may be known from their jobs).
+        assert app.jobs_snapshot is not None
+        session_id = next(job.session_id for job in app.jobs_snapshot.jobs if job.id == job_id)
+        assert session_id in app.sessions and app.sessions[session_id].mode == "dedicated"
 
         await pilot.press("f4")
         jobs = app.screen.query_one(JobsTable)
