@@ -18,6 +18,7 @@ from screens.area import AreaScreen
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.jobs_table import JobsTable
 from screens.widgets.pick_modal import TextModal
+from screens.widgets.tag_suggester import TagSuggester
 from tui.api.errors import ApiError
 from tui.api.models import Job
 from tui.job_filter import COLUMN_ORDERS, parse_job_filter, parse_tags, sort_jobs
@@ -47,6 +48,7 @@ class JobsScreen(AreaScreen):
         Binding("t", "edit_tags", "Tags", id="jobs.tags"),
         Binding("m", "older", "More", id="jobs.more"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear-filter"),
+        Binding("tab", "complete_tag", "Complete tag", show=False, id="jobs.complete-tag"),
     ]
 
     def __init__(self) -> None:
@@ -59,7 +61,7 @@ class JobsScreen(AreaScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: status:failed backend:ibm_fez session:… tag:… words",
-                    id="jobs-filter", classes="hidden")
+                    id="jobs-filter", classes="hidden", suggester=TagSuggester(self._tags_starting))
         yield JobsTable(id="jobs")
 
     def on_mount(self) -> None:
@@ -131,6 +133,19 @@ class JobsScreen(AreaScreen):
         return " · ".join(parts)
 
     # actions ---------------------------------------------------------------------------
+
+    async def _tags_starting(self, prefix: str) -> list[str]:
+        workspace = self.qrt.workspace
+        return await workspace.tags_starting(prefix) if workspace is not None else []
+
+    def action_complete_tag(self) -> None:
+        """Tab in the filter takes the tag completion shown; elsewhere it moves on."""
+        box = self.query_one("#jobs-filter", Input)
+        if not box.has_focus:
+            self.focus_next()
+            return
+        box.cursor_position = len(box.value)
+        box.action_cursor_right()  # at the end, Input takes its suggestion
 
     def action_filter(self) -> None:
         box = self.query_one("#jobs-filter", Input)

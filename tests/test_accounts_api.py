@@ -127,18 +127,26 @@ async def test_import_of_qiskit_saved_accounts(home: Path, tmp_path: Path, no_ke
         "by-name": {"channel": "ibm_quantum_platform", "token": "tok-n", "instance": "my-instance"},
         "classic": {"channel": "ibm_quantum", "token": "tok-old", "instance": "ibm-q/open/main",
                     "url": "https://auth.quantum.ibm.com/api"},
+        "local": {"channel": "ibm_quantum_platform", "token": "tok-l", "instance": US_CRN,
+                  "url": "http://127.0.0.1:8765"},
+        "by-host": {"channel": "ibm_quantum_platform", "token": "tok-h", "instance": EU_CRN,
+                    "url": "https://eu-de.quantum.cloud.ibm.com/api/v1"},
     })
     config = tmp_path / "config.toml"
     accounts = Accounts(config)
     outcomes = {o.profile_name: o for o in await accounts.import_qiskit_accounts()}
     assert {name for name, o in outcomes.items() if o.imported} == {
-        "default-ibm-quantum-platform", "eu-test", "private", "classic"}
+        "default-ibm-quantum-platform", "eu-test", "private", "classic", "local", "by-host"}
     assert "not a CRN" in outcomes["by-name"].note
     profiles = load_settings(config).profiles
     assert profiles["default-ibm-quantum-platform"].url is None  # derived from the CRN at connect
     assert profiles["eu-test"].url == "https://eu-de.quantum.test.cloud.ibm.com"
     assert profiles["eu-test"].iam_url == "https://iam.test.cloud.ibm.com"
     assert profiles["private"].url == "https://private.eu-de.quantum.cloud.ibm.com"
+    # a URL that already names the service's host is kept as it is, port included
+    assert (profiles["local"].url, profiles["local"].iam_url) == ("http://127.0.0.1:8765",) * 2
+    assert profiles["by-host"].url == "https://eu-de.quantum.cloud.ibm.com"
+    assert profiles["by-host"].iam_url == "https://iam.cloud.ibm.com"
     assert (profiles["classic"].channel, profiles["classic"].instance) == ("legacy", "ibm-q/open/main")
     assert load_settings(config).default_profile == "eu-test"  # is_default_account wins
     assert (await accounts.tokens.load("eu-test")).reveal() == "tok-eu"  # type: ignore[union-attr]

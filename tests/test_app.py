@@ -607,6 +607,26 @@ async def test_a_jobs_tags_are_edited_from_the_jobs_list(service: ServiceInfo, b
         assert (await client.job(job_id)).user_tags == ("calibration", "run 3")  # nothing sent
 
 
+async def test_the_jobs_filter_completes_a_tag_from_the_service(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.workspace is not None, "the connection")
+        assert app.workspace is not None
+        await app.workspace.client.submit_sampler_job(
+            "ibm_brisbane", [[bell_isa_qasm, None, 10]], tags=["zeta-sweep-41"]
+        )
+        await pilot.press("f4", "slash")
+        box = app.screen.query_one("#jobs-filter", Input)
+        assert box.has_focus
+        await pilot.press(*"status:completed tag:zeta")
+        await wait_for(pilot, lambda: box._suggestion.endswith("zeta-sweep-41"), "the tag suggested")
+        await pilot.press("tab")
+        assert box.value == "status:completed tag:zeta-sweep-41"
+        # qrt's own submission tags are the service's but not the user's
+        assert await app.workspace.client.search_tags("qrt")
+        assert await app.workspace.tags_starting("qrt") == []
+
+
 async def test_the_logs_of_a_running_job_are_followed(service: ServiceInfo) -> None:
     from screens.job_detail import JobDetailScreen
     from tests.helpers.service import SLOW_SHOTS, ghz_qasm, isa, submit

@@ -117,3 +117,18 @@ async def test_the_instance_and_api_version_headers_go_to_the_runtime_host_only(
         by_place[place] |= names & runtime_only
     assert by_place == {"iam": set(), "runtime": runtime_only, "transpiler": set()}
     assert any(path.startswith("/transpile") for path, _ in transport.header_names)
+
+
+async def test_a_transpiler_service_that_is_not_there_says_to_transpile_here(
+    local: Connection, service: ServiceInfo
+) -> None:
+    import dataclasses
+
+    from tui.circuits import TranspileSettings
+    from tui.workspace import Workspace
+
+    gone = local.client.transpiler_service(f"{service.url}/gone", BearerAuthenticator(Secret(service.api_key)))
+    workspace = Workspace(dataclasses.replace(local, transpiler=gone))
+    with pytest.raises(TranspileFailed) as failure:
+        await workspace.transpile(BELL_QASM, BACKEND, TranspileSettings(where="service"))
+    assert f"{service.url}/gone is not there" in str(failure.value) and "Ctrl+L" in str(failure.value)

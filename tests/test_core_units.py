@@ -316,3 +316,21 @@ def test_writing_a_users_file_keeps_its_mode_and_writes_through_a_symlink(tmp_pa
     write_text(link, "new")
     assert link.is_symlink() and target.read_text() == "new" and target.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.qasm", "real.qasm"]  # no scratch file left
+
+
+def test_a_transpiler_result_is_read_from_its_qpy_when_it_has_no_qasm() -> None:
+    import base64
+
+    from qiskit import qasm3
+
+    from tui.api.errors import TranspileFailed
+    from tui.api.transpiler import TranspileOutcome
+    from tui.circuits import BELL_QASM, qpy_of
+
+    circuit = qasm3.loads(BELL_QASM)
+    qpy = base64.b64encode(qpy_of(circuit)).decode()
+    layout = {"initial": [3, 4], "final": [3, 4]}
+    (read,) = TranspileOutcome.from_api({"result": [{"qasm": None, "qpy": qpy, "layout": layout}]}).circuits
+    assert read.qasm == qasm3.dumps(circuit) and read.final_layout == (3, 4)
+    with pytest.raises(TranspileFailed, match="cannot be read as QPY"):
+        TranspileOutcome.from_api({"result": [{"qpy": base64.b64encode(b"QISKIT" + bytes(30)).decode()}]})

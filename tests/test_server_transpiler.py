@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import signal
 from pathlib import Path
@@ -24,7 +25,7 @@ def test_transpiled_bell_is_isa_and_runs_through_api_v1(service: ServiceInfo) ->
     task = transpile(service, BELL_QASM, backend="ibm_brisbane", optimization_level=3, use_ai=False)
     assert task["state"] == "SUCCESS", task
     (item,) = task["result"]
-    assert item["success"] is True and item["qpy"] is None
+    assert item["success"] is True and item["qpy"]  # QPY beside the OpenQASM 3
     assert item["qasm"].startswith("OPENQASM 3.0;")
     initial, final = item["layout"]["initial"], item["layout"]["final"]
     assert sorted(initial) == list(range(127))  # every device qubit, a permutation
@@ -38,6 +39,66 @@ def test_transpiled_bell_is_isa_and_runs_through_api_v1(service: ServiceInfo) ->
     assert created.status_code == 200, created.text
     job = wait_final(service, headers, created.json()["id"])
     assert job["state"]["status"] == "Completed", job
+
+
+def qpy_text(*circuits: Any) -> str:
+    import io
+
+    from qiskit import qpy
+
+    buffer = io.BytesIO()
+    qpy.dump(list(circuits), buffer)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_circuits_sent_as_qpy_come_back_as_qpy_and_qasm(service: ServiceInfo) -> None:
+    """What qiskit-ibm-transpiler 0.13 (the REST client) does: GET /version to pick the
+    QPY version, POST all circuits as one base64 QPY file with `qasm_circuits` null, then
+    read each result's `qpy` (`utils.deserialize_circuit_from_qpy_or_qasm`)."""
+    import io
+
+    from qiskit import qasm3, qpy
+
+    version = httpx.get(f"{service.url}/version", headers=api_key_headers(service))
+    assert version.status_code == 200 and version.json()["qiskit"].count(".") == 2
+    bell, ghz = qasm3.loads(BELL_QASM), qasm3.loads(GHZ_QASM)
+    body = {"qasm_circuits": None, "qpy_circuits": qpy_text(bell, ghz), "optimization_preferences": None}
+    task = wait_task(service, start_transpile(service, body, backend="ibm_fez", optimization_level=1))
+    assert task["state"] == "SUCCESS", task
+    basis = {"cz", "rz", "sx", "x", "measure", "barrier", "id", "delay", "reset"}
+    for item, source in zip(task["result"], (bell, ghz), strict=True):
+        (isa,) = qpy.load(io.BytesIO(base64.b64decode(item["qpy"])))
+        assert {op.operation.name for op in isa.data} <= basis
+        assert isa.count_ops() == qasm3.loads(item["qasm"]).count_ops()
+        assert len(item["layout"]["final"]) == source.num_qubits
+
+
+@pytest.mark.parametrize(
+    ("qpy_circuits", "phrase"),
+    [
+        ("not base64!", "not base64"),
+        (base64.b64encode(b"PICKLE" + bytes(40)).decode(), "not QPY"),
+        (base64.b64encode(b"QISKIT\x0c\x01\x00\x00" + (500).to_bytes(8, "big")).decode(), "500 circuits"),
+    ],
+)
+def test_qpy_that_is_not_qpy_is_refused_before_anything_is_built(
+    service: ServiceInfo, qpy_circuits: str, phrase: str
+) -> None:
+    response = httpx.post(f"{service.url}/transpile", headers=api_key_headers(service),
+                          params={"backend": "ibm_brisbane"}, json={"qpy_circuits": qpy_circuits})
+    assert response.status_code == 400, response.text
+    assert phrase in response.json()["detail"] and "qpy_circuits" in response.json()["detail"]
+
+
+def test_damaged_qpy_fails_its_task_with_a_plain_reason(service: ServiceInfo) -> None:
+    from qiskit import qasm3
+
+    whole = base64.b64decode(qpy_text(qasm3.loads(GHZ_QASM)))
+    damaged = base64.b64encode(whole[:40] + bytes(len(whole) - 40)).decode()
+    task = wait_task(service, start_transpile(service, {"qpy_circuits": damaged}, backend="ibm_brisbane"))
+    assert task["state"] == "FAILURE"
+    assert task["result"].startswith("qpy_circuits cannot be read as QPY"), task["result"]
+    assert "Traceback" not in task["result"] and "Error:" not in task["result"]
 
 
 def test_a_list_of_circuits_with_qiskit_options_is_reproducible(service: ServiceInfo) -> None:

@@ -368,6 +368,52 @@ def from_service(
     )
 
 
+QPY_MAGIC = b"QISKIT"
+
+
+def qpy_header(data: bytes) -> tuple[int, int]:
+    """A QPY file's (format version, number of circuits), read from its fixed header
+    (magic, version, the writer's qiskit version, a big-endian count) without building
+    anything; ValueError if it is not one."""
+    if len(data) < 18 or not data.startswith(QPY_MAGIC):
+        raise ValueError("is not QPY data (it must start with the QISKIT header)")
+    return data[6], int.from_bytes(data[10:18], "big")
+
+
+def circuits_from_qpy(data: bytes) -> list[QuantumCircuit]:
+    """The circuits of a QPY file, or ValueError saying plainly why not (no raw error)."""
+    ensure_qiskit_loaded()
+    from qiskit import qpy
+
+    try:
+        circuits = qpy.load(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways
+        from qiskit.qpy import QpyError
+
+        detail = str(exc).splitlines()[0][:200] if isinstance(exc, QpyError) else "it is damaged or truncated"
+        raise ValueError(f"cannot be read as QPY: {detail}") from None
+    if not circuits:
+        raise ValueError("cannot be read as QPY: it holds no circuit")
+    if not all(hasattr(circuit, "num_qubits") for circuit in circuits):
+        raise ValueError("holds something other than circuits (pulse schedules are not supported)")
+    return list(circuits)
+
+
+def qpy_of(circuit: QuantumCircuit) -> bytes:
+    from qiskit import qpy
+
+    buffer = io.BytesIO()
+    qpy.dump(circuit, buffer)
+    return buffer.getvalue()
+
+
+def qasm_from_qpy(data: bytes) -> str:
+    """OpenQASM 3 of the first circuit of a QPY file (what a transpiler answers with)."""
+    from qiskit import qasm3
+
+    return qasm3.dumps(circuits_from_qpy(data)[0])
+
+
 def draw_qasm(text: str, width: int = 120) -> str:
     """A text diagram of the circuit, folded to the given width."""
     circuit = parse_qasm(text)

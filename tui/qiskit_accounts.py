@@ -11,6 +11,7 @@ channel in `QISKIT_IBM_CHANNEL` (or `ibm_quantum_platform`), else any of that ch
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -78,10 +79,30 @@ def _cloud_profile(
         parsed = urlparse(url)
         if not parsed.scheme or not parsed.hostname:
             return None, f"its URL {url} is not a URL"
+        if _names_the_service_itself(parsed.hostname, parsed.port):
+            root = url.removesuffix("/api/v1")
+            _, quantum, cloud = parsed.hostname.partition("quantum.")
+            # IBM's IAM for a `quantum.` host; else a local service (`qrt serve` at
+            # http://127.0.0.1:8765), which answers IAM's token route itself
+            iam_url = iam_url or (f"{parsed.scheme}://iam.{cloud}" if quantum and parsed.port is None else root)
+            return Profile(name, "ibm_quantum_platform", root, instance, iam_url), None
         prefix = f"private.{region}." if private else ("" if region == "us-east" else f"{region}.")
         service_url = f"{parsed.scheme}://{prefix}quantum.{parsed.hostname}"
         iam_url = iam_url or f"{parsed.scheme}://iam.{parsed.hostname}"
     return Profile(name, "ibm_quantum_platform", service_url, instance, iam_url), None
+
+
+def _names_the_service_itself(host: str, port: int | None) -> bool:
+    """A URL that is already the service's own host: an address, localhost, an explicit port,
+    or a `quantum.` host. The official client would prefix `quantum.` and drop the port;
+    an account saved for a local service means exactly the URL it names."""
+    if port is not None or host == "localhost" or host.startswith("quantum.") or ".quantum." in host:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _account(

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui.api.errors import NotFound
-from tui.api.models import Backend, Job, JobPage, Session, SessionMode, Usage
+from tui.api.errors import NotFound, TranspileFailed, Unavailable
+from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
 
 if TYPE_CHECKING:
     from tui.api.client import RuntimeClient
+    from tui.api.transpiler import TranspileOutcome
     from tui.backend_detail import BackendDetail
     from tui.circuits import TranspiledCircuit, TranspileSettings
     from tui.connection import Connection
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from tui.programs import ProgramResults
     from tui.submission import SubmitRequest
 
+TAG_SEARCH_MIN = 3  # IBM's /tags needs at least this many characters
 WAIT_POLL_SECONDS = (0.2, 0.5, 1.0, 2.0)  # a wait's polls slow down to the last of these
 
 
@@ -124,8 +126,8 @@ class Workspace:
         settings = settings or circuits.TranspileSettings()
         if settings.where == "service":
             program = await asyncio.to_thread(circuits.source_for_service, source, without_measurements)
-            outcome = await self.connection.transpiler.transpile(
-                [program], backend, settings.optimization_level, transpile_options=settings.service_options()
+            outcome = await self._on_the_transpiler_service(
+                program, backend, settings.optimization_level, settings.service_options()
             )
             [made] = outcome.circuits
             return await asyncio.to_thread(
@@ -136,6 +138,20 @@ class Workspace:
             circuits.transpile_qasm, source, backend, configuration, properties,
             settings.optimization_level, None, settings.layout_method, without_measurements,
         )
+
+    async def _on_the_transpiler_service(
+        self, program: str, backend: str, optimization_level: int, options: dict[str, Any] | None
+    ) -> TranspileOutcome:
+        transpiler = self.connection.transpiler
+        try:
+            return await transpiler.transpile([program], backend, optimization_level, transpile_options=options)
+        except (NotFound, Unavailable) as exc:
+            # IBM's REST transpiler (cloud-transpiler.quantum.ibm.com) may no longer be
+            # served: qiskit-ibm-transpiler >= 0.14 runs it as a Qiskit Function instead.
+            raise TranspileFailed(
+                f"The transpiler service at {transpiler.base_url} is not there ({exc.message}). "
+                "Press Ctrl+L and pick \"here, with qiskit\" to transpile on this machine."
+            ) from None
 
     async def _files(self, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The backend's configuration and calibration, read once per connection."""
@@ -234,6 +250,14 @@ class Workspace:
         Raises InvalidInput beyond IBM's limits, before anything is sent."""
         await self.client.set_job_tags(job_id, list(dict.fromkeys(tags)))
         return await self.client.job(job_id)
+
+    async def tags_starting(self, prefix: str) -> list[str]:
+        """The user's tags that start with `prefix` (none below IBM's 3 characters), for
+        completing a filter; qrt's own submission tags are not the user's."""
+        if len(prefix) < TAG_SEARCH_MIN:
+            return []
+        found = await self.client.search_tags(prefix)
+        return sorted(t for t in found if t.startswith(prefix) and not t.startswith(SUBMISSION_TAG_PREFIX))
 
     async def results(self, job_id: str, labels: tuple[str, ...] | None = None) -> JobResults:
         """The job and, when it completed, its results as qrt reads its program's."""

@@ -218,6 +218,11 @@ class RuntimeClient:
             count=int(body.get("count", 0)),
         )
 
+    async def search_tags(self, text: str) -> list[str]:
+        """The instance's job tags that contain `text` (IBM asks for at least 3 characters)."""
+        body = (await self._request("GET", "/tags", params={"type": "job", "search": text})).json()
+        return [str(tag) for tag in body.get("tags") or []]
+
     async def iter_jobs(self, page_size: int = 100, **filters: Any) -> AsyncIterator[Job]:
         offset = 0
         while True:

@@ -10,7 +10,9 @@ costs the service a little work and the caller nothing.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import time
+from base64 import b64decode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ import httpx
 from tui.api.auth import Authenticator
 from tui.api.errors import TranspileFailed, Unavailable
 from tui.api.retrying import RetryPolicy, send_with_retries
+from tui.circuits import qasm_from_qpy
 
 FINAL_STATES = frozenset({"SUCCESS", "FAILURE"})
 
@@ -45,8 +48,20 @@ class TranspileOutcome:
             layout = item.get("layout") or {}
             initial = tuple(int(q) for q in layout.get("initial") or ())
             final = tuple(int(q) for q in layout.get("final") or ()) or initial
-            circuits.append(ServiceTranspiled(str(item["qasm"]), initial, final))
+            circuits.append(ServiceTranspiled(_qasm_of(item), initial, final))
         return cls(tuple(circuits), _ai_note(body.get("ai")))
+
+
+def _qasm_of(item: dict[str, Any]) -> str:
+    """A result's circuit as OpenQASM 3: its `qasm`, else its `qpy` (either may be sent)."""
+    if item.get("qasm"):
+        return str(item["qasm"])
+    if item.get("qpy"):
+        try:
+            return qasm_from_qpy(b64decode(str(item["qpy"])))
+        except (ValueError, binascii.Error) as exc:
+            raise TranspileFailed(f"The transpiler service's circuit {exc}") from None
+    raise TranspileFailed("The transpiler service answered a circuit with neither qasm nor qpy.")
 
 
 def _ai_note(ai: Any) -> str:

@@ -20,6 +20,7 @@ from tui.server.instances import instances_router
 from tui.server.legacy import legacy_router
 from tui.server.limits import BodyLimitMiddleware, HostGuardMiddleware
 from tui.server.ratelimit import RateLimitMiddleware, TokenBucketLimiter
+from tui.server.responses import IBM_REFUSALS, FaultSpecAnswer
 from tui.server.scheduler import JobScheduler
 from tui.server.stats import CountRequests, RequestCounter, stats_router
 from tui.server.store import DATABASE_NAME, Store
@@ -119,9 +120,9 @@ class FaultSpec(BaseModel):
 
 
 def fault_control_router(context: ServiceContext, faults: FaultInjector) -> APIRouter:
-    router = APIRouter(dependencies=[Depends(context.authorize)])
+    router = APIRouter(dependencies=[Depends(context.authorize)], responses=IBM_REFUSALS)
 
-    @router.put(CONTROL_PATH, tags=["faults"])
+    @router.put(CONTROL_PATH, tags=["faults"], response_model=FaultSpecAnswer)
     def set_faults(body: FaultSpec) -> dict[str, str]:
         try:
             faults.replace(body.spec)

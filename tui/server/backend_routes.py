@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from tui.server.backends import DeviceSnapshot
 from tui.server.context import ServiceContext
 from tui.server.errors import ApiProblem
+from tui.server.responses import BackendConfiguration, BackendProperties, BackendStatus
 
 BackendName = Annotated[str, Path(max_length=64, examples=["ibm_brisbane"])]
 
@@ -24,11 +25,11 @@ def device_or_404(context: ServiceContext, name: str) -> DeviceSnapshot:
 def add_backend_detail_routes(router: APIRouter, context: ServiceContext) -> None:
     """A backend's configuration, properties and status, identical in both APIs."""
 
-    @router.get("/backends/{name}/configuration", tags=["backends"])
+    @router.get("/backends/{name}/configuration", tags=["backends"], response_model=BackendConfiguration)
     def backend_configuration(name: BackendName) -> dict[str, Any]:
         return device_or_404(context, name).configuration
 
-    @router.get("/backends/{name}/properties", tags=["backends"])
+    @router.get("/backends/{name}/properties", tags=["backends"], response_model=BackendProperties)
     def backend_properties(name: BackendName, updated_before: str | None = None) -> dict[str, Any]:
         """The calibration; with `updated_before`, the latest one older than that, which
         for a snapshot is the one calibration or none (`{}`, as IBM answers then)."""
@@ -42,7 +43,7 @@ def add_backend_detail_routes(router: APIRouter, context: ServiceContext) -> Non
                 return {}
         return properties
 
-    @router.get("/backends/{name}/status", tags=["backends"])
+    @router.get("/backends/{name}/status", tags=["backends"], response_model=BackendStatus)
     def backend_status(name: BackendName) -> dict[str, Any]:
         device = device_or_404(context, name)
         return {

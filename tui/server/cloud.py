@@ -24,6 +24,7 @@ from tui.server.jobs import (
     list_page,
     submit_job,
 )
+from tui.server.responses import IBM_REFUSALS, Devices, IbmRoute, Job, JobCreated, JobsPage, Tags, Versions
 
 
 class TagsUpdate(BaseModel):
@@ -39,10 +40,10 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         return context.authorize(request)
 
     instance = context.settings.instance
-    router = APIRouter(prefix="/api/v1")
-    secured = APIRouter(dependencies=[Depends(authorized)])
+    router = APIRouter(prefix="/api/v1", route_class=IbmRoute, responses=IBM_REFUSALS)
+    secured = APIRouter(dependencies=[Depends(authorized)], route_class=IbmRoute)
 
-    @router.get("/versions", tags=["meta"])
+    @router.get("/versions", tags=["meta"], response_model=Versions)
     def versions() -> dict[str, Any]:
         return {
             "versions": [
@@ -51,7 +52,7 @@ def cloud_router(context: ServiceContext) -> APIRouter:
             ]
         }
 
-    @secured.get("/backends", tags=["backends"])
+    @secured.get("/backends", tags=["backends"], response_model=Devices)
     def list_backends(fields: str | None = None) -> dict[str, Any]:
         with_wait = fields is not None and "wait_time_seconds" in fields.split(",")
         queues = context.store.queue_lengths()
@@ -64,17 +65,17 @@ def cloud_router(context: ServiceContext) -> APIRouter:
 
     add_backend_detail_routes(secured, context)
 
-    @secured.post("/jobs", tags=["jobs"])
+    @secured.post("/jobs", tags=["jobs"], response_model=JobCreated)
     def create_job(body: JobCreate, request: Request) -> dict[str, Any]:
         caller = request.headers.get("x-qx-client-application")
         job = submit_job(context, instance, body.as_new_job(caller))
         return created_json(job)
 
-    @secured.get("/jobs", tags=["jobs"])
+    @secured.get("/jobs", tags=["jobs"], response_model=JobsPage)
     async def list_jobs(filters: Annotated[JobListFilters, Depends(job_list_filters)]) -> dict[str, Any]:
         return list_page(context, instance, filters, job_json)
 
-    add_job_routes(secured, context, instance, job_json)
+    add_job_routes(secured, context, instance, job_json, Job)
 
     @secured.put("/jobs/{job_id}/tags", tags=["jobs"], status_code=204)
     def replace_job_tags(job_id: str, body: TagsUpdate) -> Response:
@@ -82,7 +83,7 @@ def cloud_router(context: ServiceContext) -> APIRouter:
         context.store.replace_tags(job_id, body.tags)
         return Response(status_code=204)
 
-    @secured.get("/tags", tags=["jobs"])
+    @secured.get("/tags", tags=["jobs"], response_model=Tags)
     def search_tags(
         search: Annotated[str, Query(min_length=3, max_length=128)],
         type: Annotated[Literal["job"], Query()] = "job",  # noqa: A002 - IBM's name

@@ -105,6 +105,9 @@ def route_class_with_error_body(render: ErrorBody) -> type[APIRoute]:
                     return JSONResponse(
                         render(400, validation_message(exc.errors()), "bad_request"), status_code=400
                     )
+                except StarletteHTTPException as exc:  # e.g. a body that is not JSON
+                    body = render(exc.status_code, str(exc.detail), _CODES.get(exc.status_code, "error"))
+                    return JSONResponse(body, status_code=exc.status_code)
 
             return handle
 

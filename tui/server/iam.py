@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from tui.server.errors import ApiProblem
+from tui.server.responses import IBM_REFUSALS, IamError, IamToken
 
 if TYPE_CHECKING:
     from tui.server.auth_throttle import AuthThrottle
@@ -136,7 +137,10 @@ _TOKEN_REQUEST_BODY = {
 def iam_router(issuer: TokenIssuer, throttle: AuthThrottle) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/identity/token", tags=["iam"], openapi_extra=_TOKEN_REQUEST_BODY)
+    @router.post(
+        "/identity/token", tags=["iam"], openapi_extra=_TOKEN_REQUEST_BODY,
+        responses={200: {"model": IamToken}, 400: {"model": IamError}, **IBM_REFUSALS},
+    )
     async def create_token(request: Request) -> JSONResponse:
         body = (await request.body()).decode("utf-8", errors="replace")
         form = {key: values[0] for key, values in parse_qs(body).items()}

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tui.server.context import ServiceContext
 from tui.server.errors import ApiProblem
+from tui.server.responses import IBM_REFUSALS, IbmRoute, Instance, InstanceLimit, InstanceUsage
 from tui.server.store import format_utc
 
 PLAN = "local"
@@ -48,10 +49,13 @@ def ensure_usage_left(context: ServiceContext) -> None:
 
 
 def instances_router(context: ServiceContext) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", dependencies=[Depends(context.authorize)])
+    router = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(context.authorize)], route_class=IbmRoute,
+        responses=IBM_REFUSALS,
+    )
     instance = context.settings.instance
 
-    @router.get("/instances/usage", tags=["instances"])
+    @router.get("/instances/usage", tags=["instances"], response_model=InstanceUsage)
     def instance_usage() -> dict[str, Any]:
         start, end = usage_period(datetime.now(timezone.utc))
         consumed = consumed_seconds(context)
@@ -67,7 +71,7 @@ def instances_router(context: ServiceContext) -> APIRouter:
             usage["usage_limit_seconds"] = limit
         return usage
 
-    @router.get("/instance", tags=["instances"])
+    @router.get("/instance", tags=["instances"], response_model=Instance)
     def instance_details() -> dict[str, Any]:
         return {
             "id": instance,
@@ -77,7 +81,7 @@ def instances_router(context: ServiceContext) -> APIRouter:
             "usage_allocation_seconds": None,
         }
 
-    @router.get("/instances/configuration", tags=["instances"])
+    @router.get("/instances/configuration", tags=["instances"], response_model=InstanceLimit)
     def instance_configuration() -> dict[str, float | None]:
         return {"instance_limit": context.store.instance_limit(instance)}
 

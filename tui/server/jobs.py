@@ -23,6 +23,7 @@ from tui.server.errors import ApiProblem
 from tui.server.instances import ensure_usage_left
 from tui.server.options import OptionError
 from tui.server.programs import ProgramInputError, program_named
+from tui.server.responses import IBM_REFUSALS_AS_JSON, JSON_OBJECT, PLAIN_TEXT, JobMetrics
 from tui.server.scheduler import DEFAULT_TIME_LIMIT_SECONDS
 from tui.server.sessions import open_session, session_for_new_job
 from tui.server.store import JobQuery, JobRecord, format_utc, new_id, utc_now
@@ -33,6 +34,13 @@ MAX_TAGS = 8  # IBM's limits on a job's tags
 MAX_TAG_LENGTH = 86
 
 JobRenderer = Callable[[JobRecord, bool], dict[str, Any]]
+RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The program's result (JSON), or a failed job's reason (text).",
+        "content": {"application/json": JSON_OBJECT, "text/plain": PLAIN_TEXT},
+    },
+    204: {"description": "The job has no result yet."},
+}
 
 EXAMPLE_BACKEND = "ibm_brisbane"
 EXAMPLE_SAMPLER_PARAMS = {
@@ -280,16 +288,18 @@ def list_page(
 
 
 def add_job_routes(
-    router: APIRouter, context: ServiceContext, instance: str, render: JobRenderer
+    router: APIRouter, context: ServiceContext, instance: str, render: JobRenderer,
+    shape: type[BaseModel],
 ) -> None:
-    """GET/DELETE one job, its results, cancel, metrics and logs, identical in both APIs."""
+    """GET/DELETE one job, its results, cancel, metrics and logs, identical in both APIs;
+    `render` and its `shape` are the API's view of a job."""
 
-    @router.get("/jobs/{job_id}", tags=["jobs"])
+    @router.get("/jobs/{job_id}", tags=["jobs"], response_model=shape)
     async def get_job(job_id: str, exclude_params: str | None = None) -> dict[str, Any]:
         job = job_or_404(context, instance, job_id)
         return render(job, truthy(exclude_params) is not True)
 
-    @router.get("/jobs/{job_id}/results", tags=["jobs"])
+    @router.get("/jobs/{job_id}/results", tags=["jobs"], responses=RESULT_RESPONSES)
     def job_results(job_id: str) -> Response:
         job = job_or_404(context, instance, job_id)
         if job.status not in {"Completed", "Failed"}:
@@ -319,7 +329,7 @@ def add_job_routes(
         context.store.delete_job(job_id)
         return Response(status_code=204)
 
-    @router.get("/jobs/{job_id}/metrics", tags=["jobs"])
+    @router.get("/jobs/{job_id}/metrics", tags=["jobs"], response_model=JobMetrics)
     def job_metrics(job_id: str) -> dict[str, Any]:
         job = job_or_404(context, instance, job_id)
         return {
@@ -330,7 +340,10 @@ def add_job_routes(
             "qiskit_version": version("qiskit"),
         }
 
-    @router.get("/jobs/{job_id}/logs", tags=["jobs"])
+    @router.get(
+        "/jobs/{job_id}/logs", tags=["jobs"], response_class=PlainTextResponse,
+        responses=IBM_REFUSALS_AS_JSON,
+    )
     def job_logs(job_id: str) -> PlainTextResponse:
         return PlainTextResponse(job_or_404(context, instance, job_id).logs)
 

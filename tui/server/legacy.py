@@ -29,6 +29,20 @@ from tui.server.jobs import (
     list_page,
     submit_job,
 )
+from tui.server.responses import (
+    IBM_REFUSALS,
+    AccessToken,
+    DeviceNames,
+    IbmRoute,
+    JobCreated,
+    LegacyJob,
+    LegacyJobsPage,
+    LoopbackError,
+    NetworkHub,
+    Session,
+    User,
+    refusals,
+)
 from tui.server.sessions import add_session_routes, open_session, session_json
 from tui.server.store import JobRecord, utc_now
 
@@ -111,9 +125,11 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
                 "or send Authorization: Bearer <API key>.",
             )
 
-    account = APIRouter(route_class=route_class_with_error_body(loopback_error))
+    account = APIRouter(
+        route_class=route_class_with_error_body(loopback_error), responses=refusals(LoopbackError)
+    )
 
-    @account.post("/api/users/loginWithToken", tags=["legacy"])
+    @account.post("/api/users/loginWithToken", tags=["legacy"], response_model=AccessToken)
     def login(body: LoginRequest, request: Request) -> dict[str, Any]:
         if not credentials.accepts_api_key(request, body.apiToken):
             raise ApiProblem(401, "login failed", "LOGIN_FAILED")
@@ -127,7 +143,7 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
             raise ApiProblem(401, "Authorization Required", "AUTHORIZATION_REQUIRED")
         return Response(status_code=204)
 
-    @account.get("/api/users/me", tags=["legacy"], dependencies=[Depends(authorized)])
+    @account.get("/api/users/me", tags=["legacy"], dependencies=[Depends(authorized)], response_model=User)
     def me(request: Request) -> dict[str, Any]:
         # The address the service listens on, never the Host header a caller chose.
         host, port = request.scope.get("server") or ("127.0.0.1", 80)
@@ -143,7 +159,7 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
             "terms": {"accepted": True},
         }
 
-    @account.get("/Network", tags=["legacy"], dependencies=[Depends(authorized)])
+    @account.get("/Network", tags=["legacy"], dependencies=[Depends(authorized)], response_model=list[NetworkHub])
     def network() -> list[dict[str, Any]]:
         return [
             {
@@ -159,16 +175,19 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
             }
         ]
 
-    runtime = APIRouter(prefix="/runtime", dependencies=[Depends(authorized)])
+    runtime = APIRouter(
+        prefix="/runtime", dependencies=[Depends(authorized)], route_class=IbmRoute,
+        responses=IBM_REFUSALS,
+    )
 
-    @runtime.get("/backends", tags=["legacy"])
+    @runtime.get("/backends", tags=["legacy"], response_model=DeviceNames)
     def list_backends(provider: str | None = None) -> dict[str, list[str]]:
         require_member(provider)
         return {"devices": context.catalogue.names()}
 
     add_backend_detail_routes(runtime, context)
 
-    @runtime.post("/jobs", tags=["legacy"])
+    @runtime.post("/jobs", tags=["legacy"], response_model=JobCreated)
     def create_job(body: LegacyJobCreate, request: Request) -> dict[str, Any]:
         if (body.hub, body.group, body.project) != (None, None, None):
             require_member(f"{body.hub or ''}/{body.group or ''}/{body.project or ''}")
@@ -179,16 +198,16 @@ def legacy_router(context: ServiceContext, credentials: LegacyCredentials) -> AP
         )
         return created_json(submit_job(context, instance, new))
 
-    @runtime.get("/jobs", tags=["legacy"])
+    @runtime.get("/jobs", tags=["legacy"], response_model=LegacyJobsPage)
     def list_jobs(
         filters: Annotated[JobListFilters, Depends(job_list_filters)], provider: str | None = None
     ) -> dict[str, Any]:
         require_member(provider)
         return list_page(context, instance, filters, legacy_job_json)
 
-    add_job_routes(runtime, context, instance, legacy_job_json)
+    add_job_routes(runtime, context, instance, legacy_job_json, LegacyJob)
 
-    @runtime.post("/sessions", tags=["legacy"])
+    @runtime.post("/sessions", tags=["legacy"], response_model=Session)
     def create_session(payload: Annotated[dict[str, Any] | str, Body()]) -> dict[str, Any]:
         body = _session_body(payload)
         require_member(body.instance)

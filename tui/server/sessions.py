@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tui.server.context import ServiceContext
 from tui.server.errors import ApiProblem
+from tui.server.responses import IBM_REFUSALS, IbmRoute, Session
 from tui.server.store import JobRecord, SessionRecord, Store, new_id, utc_now
 
 DEFAULT_MAX_TTL = 28800
@@ -181,7 +182,7 @@ def add_session_routes(router: APIRouter, context: ServiceContext, instance: str
             raise ApiProblem(404, f"Session {session_id} not found.")
         return refresh_state(context.store, session)
 
-    @router.get("/sessions/{session_id}", tags=["sessions"])
+    @router.get("/sessions/{session_id}", tags=["sessions"], response_model=Session)
     def get_session(session_id: str) -> dict[str, Any]:
         return session_json(get_or_404(session_id))
 
@@ -208,10 +209,13 @@ def add_session_routes(router: APIRouter, context: ServiceContext, instance: str
 
 
 def sessions_router(context: ServiceContext) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", dependencies=[Depends(context.authorize)])
+    router = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(context.authorize)], route_class=IbmRoute,
+        responses=IBM_REFUSALS,
+    )
     instance = context.settings.instance
 
-    @router.post("/sessions", tags=["sessions"])
+    @router.post("/sessions", tags=["sessions"], response_model=Session)
     def create_session(body: SessionCreate) -> dict[str, Any]:
         session = open_session(
             context, instance, body.backend or body.backend_name, body.mode,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui.server.context import ServiceContext
+from tui.server.responses import IBM_REFUSALS, RequestCounts
 
 STATS_PATH = "/qrt/stats"
 
@@ -50,9 +51,9 @@ class CountRequests:
 
 
 def stats_router(context: ServiceContext, counter: RequestCounter) -> APIRouter:
-    router = APIRouter(dependencies=[Depends(context.authorize)])
+    router = APIRouter(dependencies=[Depends(context.authorize)], responses=IBM_REFUSALS)
 
-    @router.get(STATS_PATH, tags=["stats"])
+    @router.get(STATS_PATH, tags=["stats"], response_model=RequestCounts)
     def stats() -> dict[str, Any]:
         return counter.snapshot()
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from base64 import b64decode
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui.circuits import qpy_header
 from tui.server.backends import Catalogue
 from tui.server.store import Store, utc_now
 from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimedOut, WorkerUnavailable
@@ -92,9 +94,11 @@ class TranspileTasks:
     @staticmethod
     def lane(request: dict[str, Any]) -> str:
         circuits = request.get("circuits") or []
+        qpy = request.get("qpy") or ""
+        count = qpy_header(b64decode(qpy))[1] if qpy else len(circuits)
         small = (
-            len(circuits) <= SMALL_TASK_CIRCUITS
-            and sum(len(circuit) for circuit in circuits) <= SMALL_TASK_CHARACTERS
+            count <= SMALL_TASK_CIRCUITS
+            and sum(len(circuit) for circuit in circuits) + len(qpy) <= SMALL_TASK_CHARACTERS
             and int(request.get("optimization_level", 2)) <= 2
         )
         return "small" if small else "large"
@@ -169,6 +173,7 @@ class TranspileTasks:
             self._set(task_id, "SUCCESS", self._transpile_in_worker(request, lane))
         except TranspileFailure as exc:
             self._set(task_id, "FAILURE", str(exc))
-        except Exception as exc:  # noqa: BLE001 - one bad task must not stop the others
+        except Exception:  # noqa: BLE001 - one bad task must not stop the others
             log.exception("transpile task failed unexpectedly")
-            self._set(task_id, "FAILURE", f"{type(exc).__name__}: {exc}")
+            self._set(task_id, "FAILURE", "The transpiler failed unexpectedly on these circuits; "
+                      "the service's log has the details.")

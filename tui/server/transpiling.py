@@ -8,14 +8,16 @@ stall every other request.
 
 from __future__ import annotations
 
+from base64 import b64decode, b64encode
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.circuits import QasmError, backend_target, parse_qasm
+from tui.circuits import QasmError, backend_target, circuits_from_qpy, parse_qasm, qpy_of
 from tui.server.backends import DeviceSnapshot
 
 if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
     from qiskit.transpiler import Target
 
 # The JSON-able arguments of qiskit's generate_preset_pass_manager the service passes on.
@@ -47,12 +49,13 @@ class TranspileFailure(ValueError):
 class TranspileRequest:
     """One task's input; stored as JSON so that a task survives a restart."""
 
-    circuits: list[str]
+    circuits: list[str]  # OpenQASM, or empty when the circuits came as QPY
     backend: str | None  # its snapshot files, resolved by the service, are passed alongside
     coupling_map: list[list[int]] | None
     optimization_level: int
     use_fractional_gates: bool
     qiskit_options: dict[str, Any]
+    qpy: str | None = None  # base64 of a QPY file of the circuits
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,12 +101,7 @@ def transpile_all(
     if conf_file is not None:
         conf = Path(conf_file)
         device = DeviceSnapshot(conf.parent, conf, Path(props_file) if props_file else None)
-    circuits = []
-    for index, text in enumerate(request.circuits):
-        try:
-            circuits.append(parse_qasm(text))
-        except QasmError as exc:
-            raise TranspileFailure(f"qasm_circuits[{index}]: {exc}") from None
+    circuits = _input_circuits(request)
     from qiskit import qasm3
     from qiskit.transpiler import generate_preset_pass_manager
 
@@ -118,15 +116,35 @@ def transpile_all(
         )
     except Exception as exc:  # noqa: BLE001 - qiskit rejects bad options with many types
         raise TranspileFailure(f"qiskit_transpile_options: {exc}") from None
+    field = "qpy_circuits" if request.qpy is not None else "qasm_circuits"
     results = []
     for index, circuit in enumerate(circuits):
+        if circuit.num_qubits > target.num_qubits:
+            raise TranspileFailure(
+                f"{field}[{index}] has {circuit.num_qubits} qubits; the target has {target.num_qubits}."
+            )
         try:
             isa = manager.run(circuit)
             qasm = qasm3.dumps(isa)
         except Exception as exc:  # noqa: BLE001 - reported as the task's failure
-            raise TranspileFailure(f"qasm_circuits[{index}]: {exc}") from None
+            raise TranspileFailure(f"{field}[{index}]: {exc}") from None
         results.append(
-            {"qasm": qasm, "qpy": None, "layout": _layout_json(isa, circuit.num_qubits),
-             "success": True}
+            {"qasm": qasm, "qpy": b64encode(qpy_of(isa)).decode("ascii"),
+             "layout": _layout_json(isa, circuit.num_qubits), "success": True}
         )
     return results
+
+
+def _input_circuits(request: TranspileRequest) -> list[QuantumCircuit]:
+    if request.qpy is not None:
+        try:
+            return circuits_from_qpy(b64decode(request.qpy))
+        except ValueError as exc:
+            raise TranspileFailure(f"qpy_circuits {exc}") from None
+    circuits = []
+    for index, text in enumerate(request.circuits):
+        try:
+            circuits.append(parse_qasm(text))
+        except QasmError as exc:
+            raise TranspileFailure(f"qasm_circuits[{index}]: {exc}") from None
+    return circuits
