@@ -118,6 +118,20 @@ def test_the_isa_check_looks_inside_loops(service: ServiceInfo) -> None:
     assert "not on a coupled pair" in error_message(response)
 
 
+def test_a_remembered_verdict_is_the_same_verdict(service: ServiceInfo) -> None:
+    """The checker remembers verdicts by program, parameters and backend: a resubmission
+    gets the same answer, and a changed circuit is checked anew."""
+    coupled = ('OPENQASM 3.0; include "stdgates.inc"; bit[2] c;\n'
+               "gate ecr a, b { s a; sx b; cx a, b; x a; }\n"
+               "ecr $1, $0; c[0] = measure $0; c[1] = measure $1;")
+    uncoupled = coupled.replace("$1", "$5")  # ibm_brisbane's 0 and 5 are not coupled
+    for _ in range(2):
+        accepted = submit_qasm(service, coupled)
+        assert accepted.status_code == 200, accepted.text
+        refused = submit_qasm(service, uncoupled)
+        assert refused.status_code == 400 and "not on a coupled pair" in error_message(refused)
+
+
 NESTED_GATES = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ngate g0 a { x a; x a; }\n' + "".join(
     f"gate g{i} a {{ g{i - 1} a; g{i - 1} a; }}\n" for i in range(1, 21)) + "g20 q[0];\n"
 

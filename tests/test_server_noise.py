@@ -55,6 +55,9 @@ def test_the_cut_calibration_gives_the_whole_models_cut(device_name: str, device
     assert built == reference
     assert list(built._custom_noise_passes[0]._t1s) == list(reference._custom_noise_passes[0]._t1s)
     assert list(built._custom_noise_passes[0]._t2s) == list(reference._custom_noise_passes[0]._t2s)
+    # what Aer is given at each run: serialized once, the same as the reference's
+    assert built.to_dict(serializable=True) == reference.to_dict(serializable=True)
+    assert built.to_dict(serializable=True) is built.to_dict(serializable=True)
 
 
 def test_a_pauli_twirl_keeps_a_pauli_channel_and_the_fidelity_of_any_channel() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,6 +49,28 @@ def _configuration(conf_file: str) -> dict[str, Any]:
         return json.load(handle)
 
 
+def built_noise_model(basis_gates: list[str]) -> NoiseModel:
+    """An empty NoiseModel that Aer will serialize once, not on every run (see below)."""
+    return _serialized_once_class()(basis_gates=basis_gates)
+
+
+@cache
+def _serialized_once_class() -> type[NoiseModel]:
+    """NoiseModel keeping its first serialization: Aer turns the model into a dict at each
+    `run` (3 ms of a 10 ms small job), and the models here are complete when built and
+    only read afterwards (a worker keeps them per device and qubits)."""
+    from qiskit_aer.noise import NoiseModel
+
+    class SerializedOnce(NoiseModel):
+        def to_dict(self, serializable: bool = False) -> dict[str, Any]:
+            kept: dict[bool, dict[str, Any]] = self.__dict__.setdefault("_serialized", {})
+            if serializable not in kept:
+                kept[serializable] = super().to_dict(serializable)
+            return kept[serializable]
+
+    return SerializedOnce
+
+
 _gate_errors: dict[tuple[str, str, tuple[int, ...]], QuantumError | None] = {}
 GATE_ERRORS_KEPT = 20_000
 
@@ -62,7 +84,6 @@ def device_noise_model(
     """The noise of `device_qubits` (sorted), as qubits 0..n-1 of a compacted circuit;
     only of the gates in `gate_names` when given (a circuit's own instructions)."""
     from qiskit.circuit import Delay
-    from qiskit_aer.noise import NoiseModel
     from qiskit_aer.noise.device.models import (
         _excited_population,
         basic_device_gate_errors,
@@ -73,7 +94,7 @@ def device_noise_model(
     from qiskit_ibm_runtime.models.exceptions import BackendPropertyError
 
     configuration = _configuration(conf_file)
-    noise_model = NoiseModel(basis_gates=configuration["basis_gates"])
+    noise_model = built_noise_model(configuration["basis_gates"])
     if props_file is None:
         return noise_model
     full = _decoded_properties(props_file)
@@ -152,9 +173,8 @@ def pauli_twirl(error: QuantumError) -> QuantumError:
 
 def pauli_approximation(noise: NoiseModel) -> NoiseModel:
     """`noise` with every quantum error twirled to a Pauli channel, readout kept, delays dropped."""
-    from qiskit_aer.noise import NoiseModel
 
-    approximated = NoiseModel(basis_gates=noise.basis_gates)
+    approximated = built_noise_model(noise.basis_gates)
     for name, error in noise._default_quantum_errors.items():
         approximated.add_all_qubit_quantum_error(pauli_twirl(error), name, warnings=False)
     if noise._default_readout_error is not None:

@@ -9,6 +9,10 @@ The worker that runs the job parses the parameters again (milliseconds for what 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from tui.server.backends import DeviceSnapshot
@@ -19,6 +23,7 @@ from tui.server.workers import WorkerDied, WorkerLimits, WorkerPool, WorkerTimed
 PARSE_SECONDS = 20.0
 PARSE_MEMORY_MIB = 1024
 WAIT_FOR_PARSER_SECONDS = 30.0
+VERDICTS_KEPT = 512
 
 
 def warm_parser() -> None:
@@ -50,9 +55,15 @@ def problem_with(
 
 
 class SubmissionChecker:
+    """Checks submissions in the parser process, remembering recent verdicts: the same
+    program on the same backend gets the same verdict, and users resubmit the same
+    circuits often (a job again, a loop of runs), so a repeat costs a hash, not a trip."""
+
     def __init__(self, simulation_memory_mib: int) -> None:
         self._simulation_memory_mib = simulation_memory_mib
         self._pool: WorkerPool | None = None
+        self._verdicts: OrderedDict[bytes, str | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         self._pool = WorkerPool(
@@ -65,11 +76,29 @@ class SubmissionChecker:
 
     def check(self, program: Program, params: dict[str, Any], device: DeviceSnapshot) -> None:
         """Raise ApiProblem (400, or 503 while no parser is free) unless the job can run."""
+        key = _verdict_key(program.name, params, device)
+        with self._lock:
+            if key in self._verdicts:
+                self._verdicts.move_to_end(key)
+                problem = self._verdicts[key]
+                if problem is not None:
+                    raise ApiProblem(400, problem)
+                return
+        problem = self._checked(program, params, device)
+        with self._lock:
+            self._verdicts[key] = problem
+            if len(self._verdicts) > VERDICTS_KEPT:
+                self._verdicts.popitem(last=False)
+        if problem is not None:
+            raise ApiProblem(400, problem)
+
+    def _checked(self, program: Program, params: dict[str, Any], device: DeviceSnapshot) -> str | None:
+        """The parser process's verdict; ApiProblem when it could not give one."""
         assert self._pool is not None
         props_file = str(device.props_file) if device.props_file else None
         field = program.input_field
         try:
-            problem = self._pool.call(
+            return self._pool.call(
                 problem_with, program.name, params, str(device.conf_file), props_file,
                 self._simulation_memory_mib, timeout=PARSE_SECONDS, wait_for_worker=WAIT_FOR_PARSER_SECONDS,
             )
@@ -87,5 +116,9 @@ class SubmissionChecker:
             ) from None
         except Exception:
             raise ApiProblem(400, f"{field}: the circuits could not be read") from None
-        if problem is not None:
-            raise ApiProblem(400, problem)
+
+
+def _verdict_key(program: str, params: dict[str, Any], device: DeviceSnapshot) -> bytes:
+    """What a verdict depends on: the program, its parameters exactly, and the device."""
+    text = json.dumps([program, device.name, params], sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=20).digest()
