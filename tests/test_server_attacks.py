@@ -337,6 +337,10 @@ def test_a_session_body_string_of_hostile_json_gets_a_400(service: ServiceInfo, 
     ({"simulator": "x"}, "options.simulator"),
     ({"simulator": {"seed_simulator": "abc"}}, "options.simulator.seed_simulator"),
     ({"twirling": 3}, "options.twirling"),
+    # IQ data is not modelled: refused, rather than classified bits returned in its place
+    ({"execution": {"meas_type": "kerneled"}}, "options.execution.meas_type 'kerneled'"),
+    ({"execution": {"meas_type": "avg_kerneled"}}, "options.execution.meas_type 'avg_kerneled'"),
+    ({"execution": {"meas_type": "iq"}}, "options.execution.meas_type must be"),
 ])
 def test_bad_options_are_refused_at_submission_naming_the_field(
     service: ServiceInfo, bell_isa_qasm: str, options: dict[str, object], field: str

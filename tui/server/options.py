@@ -105,8 +105,14 @@ DYNAMICAL_DECOUPLING_REASON = (
     "decoupling sequence could refocus; its pulses would only add gate error"
 )
 EXECUTION_REASON = (
-    "init_qubits, rep_delay and meas_type do not change a simulation, which starts every "
-    "shot from an exact |0> and returns classified bits"
+    "init_qubits and rep_delay do not change a simulation, which starts every shot from an "
+    "exact |0>"
+)
+CLASSIFIED = "classified"
+KERNELED_REFUSAL = (
+    "options.execution.meas_type '{kind}' asks for IQ data (complex numbers per shot), "
+    "which the local simulator does not model: it has no readout resonator to integrate, "
+    "only classified bits with the device's readout error. Use 'classified' (the default)."
 )
 TWIRLING_STRATEGY_REASON = (
     "each 2-qubit gate is twirled with Paulis on its own qubits only; which idle qubits "
@@ -136,7 +142,7 @@ def unapplied_options(program: str, params: dict[str, Any], options: dict[str, A
     decoupling = options.get("dynamical_decoupling") or {}
     if isinstance(decoupling, dict) and decoupling.get("enable"):
         unapplied.append(f"dynamical_decoupling: {DYNAMICAL_DECOUPLING_REASON}")
-    if options.get("execution"):
+    if {"init_qubits", "rep_delay"} & set(options.get("execution") or {}):
         unapplied.append(f"execution: {EXECUTION_REASON}")
     twirling = options.get("twirling") or {}
     if isinstance(twirling, dict) and twirling.get("strategy"):
@@ -178,6 +184,11 @@ def check_options(program: str, params: dict[str, Any]) -> None:
                         ("options.default_precision", options.get("default_precision"))):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
             raise OptionError(f"{name} must be a positive number")
+    meas_type = (options.get("execution") or {}).get("meas_type", CLASSIFIED)
+    if meas_type != CLASSIFIED:
+        if meas_type not in ("kerneled", "avg_kerneled"):
+            raise OptionError("options.execution.meas_type must be 'classified', 'kerneled' or 'avg_kerneled'")
+        raise OptionError(KERNELED_REFUSAL.format(kind=meas_type))
     twirling_plan(program, params)
     if program == "estimator":
         if not isinstance(options.get("resilience") or {}, dict):
