@@ -113,6 +113,49 @@ def test_dynamic_circuit_backends_are_found(runtime_service: Any) -> None:
     assert "ibm_oslo" not in dynamic  # no if_else in its instructions
 
 
+def test_fractional_gates_on_heron_run_and_keep_ibms_angle_rule(runtime_service: Any) -> None:
+    """`use_fractional_gates=True` gives Heron devices `rx` and `rzz` (IBM serves them
+    there; the snapshots' configurations predate them), and such circuits run on their
+    calibrated noise; Eagle has none, and an `rzz` angle outside [0, pi/2] is refused."""
+    import math
+
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2
+    from qiskit_ibm_runtime.exceptions import IBMInputValueError
+
+    fez = runtime_service.backend("ibm_fez", use_fractional_gates=True)
+    assert {"rx", "rzz"} <= set(fez.target.operation_names)
+    assert "rzz" not in runtime_service.backend("ibm_fez").target.operation_names  # IBM's default
+    with pytest.raises(IBMInputValueError, match="does not support fractional gates"):
+        runtime_service.backend("ibm_brisbane", use_fractional_gates=True)
+
+    theta = 1.2  # <Z0 Z1> after rx(theta) on both, then rzz: P(00) + P(11) = (1 + cos^2 theta) / 2
+    circuit = QuantumCircuit(2)
+    circuit.rx(theta, [0, 1])
+    circuit.rzz(0.7, 0, 1)
+    circuit.measure_all()
+    pair = sorted(fez.target["rzz"])[0]  # a pair on which the device offers rzz
+    isa = generate_preset_pass_manager(
+        optimization_level=1, backend=fez, seed_transpiler=5, initial_layout=list(pair)
+    ).run(circuit)
+    assert {"rx", "rzz"} <= set(isa.count_ops())
+    shots = 4000
+    result = SamplerV2(mode=fez).run([isa], shots=shots).result(timeout=120)
+    counts = result[0].data.meas.get_counts()
+    even = (counts.get("00", 0) + counts.get("11", 0)) / shots
+    assert abs(even - (1 + math.cos(theta) ** 2) / 2) < 0.05, counts
+
+    negative = isa.copy_empty_like()
+    for instruction in isa.data:
+        if instruction.operation.name == "rzz":
+            negative.rzz(-0.7, *instruction.qubits)
+        else:
+            negative.append(instruction)
+    with pytest.raises(Exception, match=r"range \[0, pi/2\]"):
+        SamplerV2(mode=fez, options={"simulator": {"seed_simulator": 1}}).run([negative]).result(timeout=60)
+
+
 def test_properties_before_the_snapshot_are_none(runtime_service: Any) -> None:
     """`properties(datetime=...)` once ignored the date and answered today's calibration;
     older than the one calibration there is, IBM's answer is none."""

@@ -48,3 +48,36 @@ def test_a_closed_sessions_elapsed_time_is_a_number(service: ServiceInfo, bell_i
     closed = httpx.get(f"{service.url}/api/v1/sessions/{session}", headers=headers).json()
     assert closed["state"] == "closed"
     assert isinstance(closed["elapsed_time"], (int, float)) and closed["elapsed_time"] >= 0
+
+
+def test_rzz_is_refused_outside_its_pairs_and_angles(service: ServiceInfo) -> None:
+    """What the service itself refuses (the official client checks angles before sending,
+    but a REST user does not): rzz where the device does not offer it, on Eagle or on an
+    uncalibrated Heron pair, and angles outside IBM's [0, pi/2], bound values included."""
+    headers = service.headers()
+    fez = httpx.get(f"{service.url}/api/v1/backends/ibm_fez/configuration", headers=headers).json()
+    (rzz,) = [gate for gate in fez["gates"] if gate["name"] == "rzz"]
+    a, b = rzz["coupling_map"][0]
+    cz_pairs = {tuple(pair) for gate in fez["gates"] if gate["name"] == "cz" for pair in gate["coupling_map"]}
+    c, d = sorted(cz_pairs - {tuple(pair) for pair in rzz["coupling_map"]})[0]
+
+    def submit(backend: str, qasm: str, values: object = None) -> httpx.Response:
+        body = {"program_id": "sampler", "backend": backend,
+                "params": {"pubs": [[qasm, values, 10]], "version": 2}}
+        return httpx.post(f"{service.url}/api/v1/jobs", headers=headers, json=body)
+
+    def program(angle: str, q: tuple[int, int], inputs: str = "") -> str:
+        return (f'OPENQASM 3.0; include "stdgates.inc"; {inputs}bit[2] c; '
+                "gate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; } "  # as qiskit's exporter writes it
+                f"rzz({angle}) ${q[0]}, ${q[1]}; c[0] = measure ${q[0]}; c[1] = measure ${q[1]};")
+
+    accepted = submit("ibm_fez", program("0.5", (a, b)))
+    assert accepted.status_code == 200, accepted.text
+    refusals = [
+        (submit("ibm_fez", program("-0.5", (a, b))), "range [0, pi/2]"),
+        (submit("ibm_fez", program("theta", (a, b), "input float theta; "), [[0.3], [2.0]]), "range [0, pi/2]"),
+        (submit("ibm_fez", program("0.5", (c, d))), "not on a coupled pair"),
+        (submit("ibm_brisbane", program("0.5", (0, 1))), "not supported by ibm_brisbane"),
+    ]
+    for response, phrase in refusals:
+        assert response.status_code == 400 and phrase in response.json()["errors"][0]["message"], response.text

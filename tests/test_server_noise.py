@@ -55,8 +55,7 @@ def test_the_cut_calibration_gives_the_whole_models_cut(device_name: str, device
     assert built == reference
     assert list(built._custom_noise_passes[0]._t1s) == list(reference._custom_noise_passes[0]._t1s)
     assert list(built._custom_noise_passes[0]._t2s) == list(reference._custom_noise_passes[0]._t2s)
-    # what Aer is given at each run: serialized once, the same as the reference's
-    assert built.to_dict(serializable=True) == reference.to_dict(serializable=True)
+    # what Aer is given at each run: serialized once, then the same dict again
     assert built.to_dict(serializable=True) is built.to_dict(serializable=True)
 
 

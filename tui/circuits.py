@@ -258,12 +258,12 @@ def backend_target(
     backend: str,
     configuration: dict[str, Any],
     properties: dict[str, Any] | None,
-    fractional_gates: bool = True,
+    fractional_gates: bool = False,
 ) -> Target:
     """The backend's Target, built once per backend (it costs a second for 127 qubits).
 
-    `fractional_gates=False` leaves out rx/rzz-style gates, as IBM's client does unless
-    asked for them.
+    Without `fractional_gates` it leaves out rx/rzz-style gates, as IBM's client does
+    unless asked for them (`use_fractional_gates=True`).
     """
     key = (backend, fractional_gates)
     if key in _targets:
@@ -277,8 +277,13 @@ def backend_target(
     )
 
     target = convert_to_target(
-        configuration=configuration_from_server_data(copy.deepcopy(configuration)),
-        properties=properties_from_server_data(copy.deepcopy(properties)) if properties else None,
+        configuration=configuration_from_server_data(
+            copy.deepcopy(configuration), use_fractional_gates=fractional_gates
+        ),
+        properties=(
+            properties_from_server_data(copy.deepcopy(properties), use_fractional_gates=fractional_gates)
+            if properties else None
+        ),
         include_fractional_gates=fractional_gates,
     )
     _targets[key] = target

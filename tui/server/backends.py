@@ -46,7 +46,16 @@ class DeviceSnapshot:
             # What IBM's live configurations say of a device that runs if_else (the snapshots
             # predate the flag), and what `backends(dynamic_circuits=True)` filters on.
             configuration["supported_features"] = [*features, "dynamic_circuits"]
+        _add_fractional_gates(configuration, self.fractional_rzz_pairs)
         return {**configuration, "backend_name": self.alias} if self.alias else configuration
+
+    @cached_property
+    def fractional_rzz_pairs(self) -> list[list[int]]:
+        """The pairs on which the calibration offers `rzz`; none on pre-Heron devices."""
+        if self.twin is not None:
+            return self.twin.fractional_rzz_pairs
+        properties = self.properties or {}
+        return [list(gate["qubits"]) for gate in properties.get("gates", []) if gate.get("gate") == "rzz"]
 
     @cached_property
     def properties(self) -> dict[str, Any] | None:
@@ -55,7 +64,7 @@ class DeviceSnapshot:
         if self.twin is not None:
             twin_properties = self.twin.properties
             return None if twin_properties is None else {**twin_properties, "backend_name": self.alias}
-        return json.loads(self.props_file.read_text())
+        return _without_unoffered_rzz(json.loads(self.props_file.read_text()))
 
     @property
     def is_mock(self) -> bool:
@@ -135,6 +144,44 @@ class DeviceSnapshot:
         if isinstance(clops, (int, float)):
             summary["clops"] = {"type": "hardware", "value": clops}
         return summary
+
+
+FRACTIONAL_GATES = ("rx", "rzz")
+
+
+def _without_unoffered_rzz(properties: dict[str, Any]) -> dict[str, Any]:
+    """The calibration without the `rzz` entries whose error is 1: the snapshots carry
+    those for pairs where the gate is not offered, and a Target built from them would
+    route `rzz` onto pairs the device does not run it on."""
+    def offered(gate: dict[str, Any]) -> bool:
+        return gate.get("gate") != "rzz" or any(
+            p.get("name") == "gate_error" and p.get("value", 1) < 1 for p in gate.get("parameters", [])
+        )
+
+    gates = properties.get("gates")
+    if isinstance(gates, list):
+        properties["gates"] = [gate for gate in gates if offered(gate)]
+    return properties
+
+
+def _add_fractional_gates(configuration: dict[str, Any], rzz_pairs: list[list[int]]) -> None:
+    """What IBM's live configuration says of a device with fractional gates (Heron): `rx`
+    and `rzz` among its instructions, `rzz` on its calibrated pairs. The official client
+    leaves them out of the Target unless `use_fractional_gates=True`, as IBM's does."""
+    if not rzz_pairs:
+        return
+    for key in ("basis_gates", "supported_instructions"):
+        names = list(configuration.get(key) or [])
+        configuration[key] = names + [name for name in FRACTIONAL_GATES if name not in names]
+    gates = list(configuration.get("gates") or [])
+    known = {gate.get("name") for gate in gates}
+    if "rx" not in known:
+        gates.append({"name": "rx", "parameters": ["theta"], "qasm_def": "gate rx(theta) q { U(theta, -pi/2, pi/2) q; }",
+                      "coupling_map": [[q] for q in range(int(configuration["n_qubits"]))]})
+    if "rzz" not in known:
+        gates.append({"name": "rzz", "parameters": ["theta"], "qasm_def": "gate rzz(theta) a, b { cx a, b; rz(theta) b; cx a, b; }",
+                      "coupling_map": rzz_pairs})
+    configuration["gates"] = gates
 
 
 def mock_name(name: str) -> str:

@@ -39,7 +39,8 @@ def _decoded_properties(props_file: str) -> dict[str, Any]:
 
     with open(props_file) as handle:
         raw = json.load(handle)
-    properties_from_server_data(raw)  # decodes dates and drops fractional entries in place
+    # decodes dates in place; keeps the fractional gates' (rx, rzz) errors for circuits that use them
+    properties_from_server_data(raw, use_fractional_gates=True)
     return raw
 
 

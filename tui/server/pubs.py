@@ -164,8 +164,21 @@ def parse_sampler_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list[S
             # IBM's limit: the backend's own max_shots, per pub.
             raise PubError(f"{where}: {shots} shots is more than {device.name} takes per pub "
                            f"(max_shots {max_shots}); split it into pubs of at most {max_shots}")
+        _check_rzz_angles(circuit, values, where, device)
         pubs.append(SamplerPub(circuit, values, shots))
     return pubs
+
+
+def _check_rzz_angles(circuit: QuantumCircuit, values: Any, where: str, device: DeviceSnapshot) -> None:
+    """IBM runs `rzz` for angles in [0, pi/2] only, bound values included; its own check."""
+    if "rzz" not in device.instruction_names:
+        return
+    from qiskit.primitives.containers.sampler_pub import SamplerPub as QiskitSamplerPub
+    from qiskit_ibm_runtime.utils.utils import is_valid_rzz_pub
+
+    problem = is_valid_rzz_pub(QiskitSamplerPub.coerce((circuit, values)))
+    if problem:
+        raise PubError(f"{where}: {problem}")
 
 
 def _checked_circuit(raw: Any, where: str, device: DeviceSnapshot) -> QuantumCircuit:
@@ -200,6 +213,7 @@ def parse_estimator_pubs(params: dict[str, Any], device: DeviceSnapshot) -> list
         precision = items[3] if len(items) > 3 else None
         if precision is not None and (not isinstance(precision, (int, float)) or precision <= 0):
             raise PubError(f"{where}: precision must be a positive number")
+        _check_rzz_angles(circuit, values, where, device)
         pubs.append(EstimatorPub(circuit, observables, values, precision))
     return pubs
 
