@@ -334,3 +334,51 @@ def test_a_transpiler_result_is_read_from_its_qpy_when_it_has_no_qasm() -> None:
     assert read.qasm == qasm3.dumps(circuit) and read.final_layout == (3, 4)
     with pytest.raises(TranspileFailed, match="cannot be read as QPY"):
         TranspileOutcome.from_api({"result": [{"qpy": base64.b64encode(b"QISKIT" + bytes(30)).decode()}]})
+
+
+@pytest.mark.parametrize(("zne", "phrase"), [
+    ({"amplifier": "pea"}, "layer noise learning is not simulated"),
+    ({"noise_factors": [0.5, 1, 3]}, "noise_factors"),
+    ({"noise_factors": [1, 3], "extrapolator": "double_exponential"}, "needs at least 4 noise factors"),
+    ({"extrapolator": "cubic"}, "unknown extrapolator 'cubic'"),
+])
+def test_zne_options_ibm_would_refuse_are_refused(zne: dict[str, object], phrase: str) -> None:
+    from tui.server.options import OptionError
+    from tui.server.zne import zne_plan
+
+    with pytest.raises(OptionError, match=phrase):
+        zne_plan({"resilience_level": 2}, {"resilience": {"zne": zne}})
+
+
+def test_zne_defaults_and_folding() -> None:
+    from qiskit import QuantumCircuit
+
+    from tui.server.zne import folded, zne_plan
+
+    assert zne_plan({"resilience_level": 1}, {}) is None
+    plan = zne_plan({"resilience_level": 2}, {})
+    assert plan is not None and plan.noise_factors == (1, 3, 5) and plan.extrapolators == ("exponential", "linear")
+    assert plan.evaluation_points == (0, 1, 3, 5)
+    circuit = QuantumCircuit(2)
+    for _ in range(4):
+        circuit.cz(0, 1)
+        circuit.sx(0)
+    assert folded(circuit, 3, "gate_folding", 1).count_ops()["cz"] == 12
+    assert folded(circuit, 3, "gate_folding", 1).count_ops()["sx"] == 4  # one-qubit gates not folded
+    front = folded(circuit, 2, "gate_folding_front", 1)  # half a fold each: two of the four get one
+    assert front.count_ops()["cz"] == 8
+    assert [i.operation.name for i in front.data[:5]] == ["cz", "barrier", "cz", "barrier", "cz"]
+
+
+def test_extrapolators_recover_what_they_model() -> None:
+    import numpy as np
+
+    from tui.server.zne import extrapolate
+
+    factors, points = np.array([1.0, 3.0, 5.0]), np.array([0.0, 2.0])
+    stds = np.full(3, 0.01)
+    line = extrapolate("linear", factors, 0.9 - 0.05 * factors, stds, points)
+    decay = extrapolate("exponential", factors, 0.95 * np.exp(-0.1 * factors), stds, points)
+    assert line is not None and np.allclose(line[0], [0.9, 0.8])
+    assert decay is not None and np.allclose(decay[0], 0.95 * np.exp(-0.1 * points), atol=1e-4)
+    assert line[1][0] > stds[0]  # extrapolating beyond the data widens the error

@@ -106,6 +106,60 @@ def test_estimator_bell_expectations_are_near_ideal_less_noise(brisbane: Any) ->
     assert result.metadata["options_applied"]["resilience"]["measure_mitigation"].startswith("TREX")
 
 
+def test_zero_noise_extrapolation_at_level_2_brings_bell_zz_closer_to_1(
+    runtime_service: Any, service: Any
+) -> None:
+    """Level 2 is ZNE (gate folding at 1, 3, 5 on the same noisy simulator, exponential
+    then linear) with gate and measurement twirling and TREX, as IBM documents it."""
+    import httpx
+    import numpy as np
+    from ibm_quantum_schemas.estimator import version_0_1 as estimator_models
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import EstimatorV2
+
+    fez = runtime_service.backend("ibm_fez")
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    for _ in range(4):  # four CNOT pairs (an identity each) make the gate noise worth removing
+        circuit.cx(0, 1)
+        circuit.cx(0, 1)
+    circuit.cx(0, 1)
+    isa = generate_preset_pass_manager(optimization_level=0, backend=fez, seed_transpiler=3).run(circuit)
+    zz = SparsePauliOp("ZZ").apply_layout(isa.layout)
+
+    def estimate(level: int) -> Any:
+        estimator = EstimatorV2(mode=fez)
+        estimator.options.resilience_level = level
+        estimator.options.default_precision = 0.01
+        estimator.options.simulator.seed_simulator = 5
+        job = estimator.run([(isa, [zz, zz])])
+        return job, job.result(timeout=180)
+
+    _, raw = estimate(0)
+    _, trex = estimate(1)
+    job, mitigated = estimate(2)
+    unmitigated, extrapolated = float(raw[0].data.evs[0]), float(mitigated[0].data.evs[0])
+    assert abs(1 - extrapolated) < abs(1 - unmitigated), (unmitigated, extrapolated)
+    assert abs(1 - extrapolated) < abs(1 - float(trex[0].data.evs[0]))  # ZNE's own share
+    data = mitigated[0].data
+    assert data.evs_noise_factors.shape == (2, 3) and data.stds_noise_factors.shape == (2, 3)
+    assert data.evs_extrapolated.shape == (2, 2, 4)  # 2 extrapolators at 0, 1, 3, 5
+    factors_evs = data.evs_noise_factors[0]
+    assert factors_evs[0] > factors_evs[1] > factors_evs[2]  # more folding, more noise
+    zne = mitigated.metadata["resilience"]["zne"]
+    assert zne["noise_factors"] == [1, 3, 5] and zne["extrapolator"] == ["exponential", "linear"]
+    assert mitigated.metadata["resilience"]["zne_mitigation"] is True
+    chosen = mitigated[0].metadata["resilience"]["zne"]["extrapolator"]
+    assert len(chosen) == 2 and set(chosen) <= {"exponential", "linear"}
+    # evs is the chosen extrapolator's value at noise factor 0
+    assert np.isclose(data.evs[0], data.evs_extrapolated[0, ["exponential", "linear"].index(chosen[0]), 0])
+    assert mitigated.metadata["options_applied"]["twirling"]  # gate twirling at level 2
+    text = httpx.get(f"{service.url}/api/v1/jobs/{job.job_id()}/results", headers=service.headers()).text
+    estimator_models.PrimitiveResultWrapperModel.model_validate_json(text)
+
+
 def test_dynamic_circuit_backends_are_found(runtime_service: Any) -> None:
     """`backends(dynamic_circuits=True)` once left out every device, ibm_brisbane (if_else) too."""
     dynamic = {backend.name for backend in runtime_service.backends(dynamic_circuits=True)}

@@ -186,11 +186,21 @@ def test_jobs_too_big_to_simulate_are_refused_at_submission(
     assert phrase in response.json()["errors"][0]["message"]
 
 
-def test_estimator_level_2_twirls_gates_too_and_says_zne_is_not_simulated(service: ServiceInfo) -> None:
+def test_estimator_level_2_twirls_gates_and_extrapolates_to_zero_noise(service: ServiceInfo) -> None:
     qasm = 'OPENQASM 3.0; include "stdgates.inc"; x $19;'
     result = _estimate(service, qasm, ["Z" + "I" * 19], {"resilience_level": 2})
     applied = result["metadata"]["options_applied"]
     assert applied["twirling"]["enable_gates"] is True and applied["twirling"]["enable_measure"] is True
     assert applied["resilience"]["measure_mitigation"].startswith("TREX")
-    assert any(entry.startswith("resilience.zne_mitigation:") for entry in result["metadata"]["options_not_applied"])
-    assert abs(result["results"][0]["data"]["evs"][0] + 1) < 0.03
+    assert applied["resilience"]["zne_mitigation"].startswith("zero-noise extrapolation")
+    assert not any("zne" in entry for entry in result["metadata"]["options_not_applied"])
+    assert result["metadata"]["resilience"] == {
+        "measure_mitigation": True, "zne_mitigation": True, "pec_mitigation": False,
+        "zne": {"noise_factors": [1, 3, 5], "extrapolator": ["exponential", "linear"],
+                "extrapolated_noise_factors": [0, 1, 3, 5]},
+    }
+    data = result["results"][0]["data"]
+    assert abs(data["evs"][0] + 1) < 0.03
+    assert len(data["evs_noise_factors"][0]) == 3 and len(data["evs_extrapolated"][0]) == 2
+    # no two-qubit gate to fold: the noise factors all give the same value, within shot noise
+    assert max(data["evs_noise_factors"][0]) - min(data["evs_noise_factors"][0]) < 0.05

@@ -119,7 +119,6 @@ TWIRLING_STRATEGY_REASON = (
     "a strategy would also twirl is not modelled"
 )
 UNSIMULATED_MITIGATION = {
-    "zne_mitigation": "zero-noise extrapolation is not simulated",
     "pec_mitigation": "probabilistic error cancellation is not simulated",
 }
 
@@ -150,9 +149,8 @@ def unapplied_options(program: str, params: dict[str, Any], options: dict[str, A
     if program != "estimator":
         return unapplied
     resilience = options.get("resilience") or {}
-    level = resilience_level(params)
     for name, reason in UNSIMULATED_MITIGATION.items():
-        if resilience.get(name, name == "zne_mitigation" and level >= 2):
+        if resilience.get(name):
             unapplied.append(f"resilience.{name}: {reason}")
     if resilience.get("layer_noise_model") or resilience.get("layer_noise_learning"):
         unapplied.append("resilience.layer_noise_learning: layer noise learning is not simulated")

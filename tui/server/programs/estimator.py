@@ -32,6 +32,7 @@ from tui.server.options import (
 )
 from tui.server.programs.base import Program
 from tui.server.programs.sampler import check_version_2
+from tui.server.zne import ZnePlan, zne_plan
 
 if TYPE_CHECKING:
     from tui.server.backends import DeviceSnapshot
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 def check_request(params: dict[str, Any]) -> None:
     check_version_2(params)
     check_options("estimator", params)
+    zne_plan(params, params.get("options") or {})
 
 
 def estimator_shots(params: dict[str, Any], pubs: list[Any]) -> int:
@@ -51,6 +53,8 @@ def estimator_shots(params: dict[str, Any], pubs: list[Any]) -> int:
 
     options = params.get("options") or {}
     plan = twirling_plan("estimator", params)
+    zne = zne_plan(params, options)
+    amplified = len(zne.noise_factors) if zne else 1
     total = 0
     for index, pub in enumerate(pubs):
         precision = max(pub.precision or default_precision(params), 1e-9)
@@ -59,7 +63,7 @@ def estimator_shots(params: dict[str, Any], pubs: list[Any]) -> int:
             shape = QiskitEstimatorPub.coerce((pub.circuit, pub.observables, pub.parameter_values)).shape
         except Exception as exc:  # noqa: BLE001 - qiskit raises several types for bad shapes
             raise PubError(f"pubs[{index}]: {exc}") from None
-        total += (plan.total_shots(shots) if plan else shots) * math.prod(shape)
+        total += (plan.total_shots(shots) if plan else shots) * math.prod(shape) * amplified
     if wants_measure_mitigation(params, options):
         randomizations, each = calibration_shape(options)
         total += randomizations * each
@@ -135,8 +139,17 @@ def run(spec: JobSpec) -> JobOutcome:
         )
         for pub, physical in zip(pubs, physical_by_pub)
     ]
+    plan = zne_plan(params, options)
     started = time.perf_counter_ns()
-    primitive_result = estimator.run(compacted).result()
+    if plan is None:
+        primitive_result = estimator.run(compacted).result()
+    else:
+        primitive_result = _extrapolated(estimator, compacted, plan, seed, options)
+        applied.setdefault("resilience", {})["zne_mitigation"] = (
+            f"zero-noise extrapolation: two-qubit gates folded ({plan.amplifier}) to noise factors "
+            f"{', '.join(f'{f:g}' for f in plan.noise_factors)} on the same noisy simulator, "
+            f"extrapolated with {', '.join(plan.extrapolators)}"
+        )
     execution_ns = time.perf_counter_ns() - started
     metadata = job_metadata(
         device, cut, seed, applied, unapplied_options("estimator", params, options),
@@ -148,20 +161,67 @@ def run(spec: JobSpec) -> JobOutcome:
         results = [
             {
                 "data": {
-                    "evs": _plain_number(pub_result.data.evs),
-                    "stds": _plain_number(pub_result.data.stds),
+                    **{name: _plain_number(pub_result.data[name]) for name in pub_result.data},
                     "ensemble_standard_error": _plain_number(pub_result.data.stds),
                 },
                 "metadata": dict(pub_result.metadata),
             }
             for pub_result in primitive_result
         ]
-        return {"results": results, "metadata": metadata}
+        return {"results": results, "metadata": {**metadata, **_resilience_metadata(plan, options, params)}}
+
+    def tagged() -> Any:
+        primitive_result.metadata.update(_resilience_metadata(plan, options, params))
+        return primitive_result
 
     return completed(
-        spec, lambda: primitive_result, lambda: json.dumps(plain()), metadata, execution_ns,
+        spec, tagged, lambda: json.dumps(plain()), metadata, execution_ns,
         f"estimator: {len(pubs)} pub(s) on {device.name} qubits {cut.device_qubits}",
     )
+
+
+def _resilience_metadata(plan: ZnePlan | None, options: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """IBM's result metadata `resilience`: what was mitigated, and how ZNE ran."""
+    resilience: dict[str, Any] = {
+        "measure_mitigation": wants_measure_mitigation(params, options),
+        "zne_mitigation": plan is not None,
+        "pec_mitigation": False,
+    }
+    if plan is not None:
+        resilience["zne"] = plan.describe()
+    return {"resilience": resilience}
+
+
+def _extrapolated(
+    estimator: Any, compacted: list[tuple[Any, Any, Any, Any]], plan: ZnePlan, seed: Any, options: dict[str, Any]
+) -> Any:
+    """Each pub at every noise factor (one run), extrapolated to zero noise (`tui.server.zne`)."""
+    import numpy as np
+    from qiskit.primitives import DataBin, PrimitiveResult, PubResult
+
+    from tui.server.zne import folded, zne_estimate
+
+    factors = plan.noise_factors
+    runs = [
+        (folded(circuit, factor, plan.amplifier, seed), observables, values, precision)
+        for circuit, observables, values, precision in compacted
+        for factor in factors
+    ]
+    raw = estimator.run(runs).result()
+    pubs = []
+    for index, (_, observables, _, _) in enumerate(compacted):
+        at_factors = [raw[index * len(factors) + k] for k in range(len(factors))]
+        evs = np.stack([np.asarray(r.data.evs) for r in at_factors], axis=-1)
+        stds = np.stack([np.asarray(r.data.stds) for r in at_factors], axis=-1)
+        largest = np.vectorize(lambda o: float(np.sum(np.abs(o.coeffs))), otypes=[float])(
+            observables.sparse_observables_array()
+        )
+        estimate = zne_estimate(plan, evs, stds, np.broadcast_to(largest, evs.shape[:-1]))
+        shape = evs.shape[:-1]
+        chosen: Any = estimate.chosen[0] if not shape else estimate.chosen
+        metadata = {**at_factors[0].metadata, "resilience": {"zne": {"extrapolator": chosen}}}
+        pubs.append(PubResult(DataBin(**estimate.fields(), shape=shape), metadata=metadata))
+    return PrimitiveResult(pubs, metadata=dict(raw.metadata))
 
 
 PROGRAM = Program(
