@@ -89,6 +89,7 @@ def test_answers_about_real_objects_have_their_declared_shapes(
         ("GET", f"/api/v1/sessions/{session['id']}", {}, headers),
         ("GET", "/api/v1/instances/usage", {}, headers),
         ("GET", "/api/v1/instance", {}, headers),
+        ("GET", "/api/v1/workloads", {"limit": 50, "sort": "-createdAt"}, headers),
         ("GET", "/runtime/backends", {}, legacy),
         ("GET", "/runtime/jobs", {}, legacy),
         ("GET", f"/runtime/jobs/{legacy_job['id']}", {}, legacy),

@@ -28,6 +28,7 @@ from tui.server.transpile_tasks import TranspileTasks
 from tui.server.transpiler import transpiler_router
 from tui.server.validation import SubmissionChecker
 from tui.server.workers import WorkerLimits
+from tui.server.workloads import workloads_router
 
 
 def create_app(
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(legacy_router(context, legacy_credentials))
     app.include_router(transpiler_router(transpile_tasks, legacy_credentials, catalogue))
     app.include_router(instances_router(context))
+    app.include_router(workloads_router(context))
     return app
 
 

@@ -231,7 +231,7 @@ class JobListFilters:
         )
 
 
-def _timestamp_filter(name: str, value: str | None) -> str | None:
+def timestamp_filter(name: str, value: str | None) -> str | None:
     """An ISO-8601 query value in the stored form (UTC, milliseconds, Z), so it compares right."""
     if value is None:
         return None
@@ -266,8 +266,8 @@ async def job_list_filters(
         program=program,
         backend=backend,
         session_id=session_id,
-        created_after=_timestamp_filter("created_after", created_after),
-        created_before=_timestamp_filter("created_before", created_before),
+        created_after=timestamp_filter("created_after", created_after),
+        created_before=timestamp_filter("created_before", created_before),
         tags=tuple(tags or ()),
         newest_first=sort.upper() == "DESC",
         include_params=truthy(exclude_params) is False,

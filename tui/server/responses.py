@@ -405,3 +405,39 @@ class TranspileTask(Shape):
 
 class TranspilerVersion(OpenShape):
     qiskit: str
+
+
+class WorkloadUsage(Shape):
+    qpu_charge_time_seconds: float
+    status: Literal["complete", "pending"] | None = None  # jobs only
+
+
+class Workload(Shape):
+    """A job outside any session, or a session or batch (IBM's WorkloadResponse)."""
+
+    id: str
+    created: str
+    ended: str | None = None
+    backend: str
+    instance: str
+    user_id: str
+    accepting_jobs: bool | None
+    mode: Literal["job", "session", "batch"]
+    status: Literal["pending", "in_progress", "completed", "failed", "canceled"]
+    status_reason: str | None = None
+    tags: list[str]
+    usage_seconds: float | None = None
+    usage: WorkloadUsage | None = None
+    estimated_running_time_seconds: float | None = None
+
+
+class UrlCursor(Shape):
+    href: str
+
+
+class WorkloadsPage(Shape):
+    workloads: list[Workload]
+    total_count: int
+    limit: int
+    previous: UrlCursor | None = None
+    next: UrlCursor | None = None

@@ -160,6 +160,79 @@ class JobQuery:
     with_params: bool = True
 
 
+# Jobs outside a session, and sessions and batches (standing for their jobs), with IBM's
+# workload status; the two instance placeholders come first in a query's arguments.
+_WORKLOADS = """
+WITH w AS (
+    SELECT id, created, finished AS ended, backend, 'job' AS mode,
+        CASE status WHEN 'Queued' THEN 'pending' WHEN 'Running' THEN 'in_progress'
+            WHEN 'Completed' THEN 'completed' WHEN 'Failed' THEN 'failed' ELSE 'canceled' END AS status,
+        reason AS status_reason, tags, usage_seconds, NULL AS accepting_jobs,
+        status IN ('Completed', 'Failed', 'Cancelled') AS final
+    FROM jobs WHERE instance = ? AND session_id IS NULL
+    UNION ALL
+    SELECT s.id, s.created, s.closed_at, COALESCE(s.backend, ''),
+        CASE s.mode WHEN 'dedicated' THEN 'session' ELSE 'batch' END,
+        CASE WHEN s.state = 'open' THEN 'pending' WHEN s.state != 'closed' THEN 'in_progress'
+            WHEN s.state_reason LIKE 'cancel%' THEN 'canceled' ELSE 'completed' END,
+        NULL,
+        COALESCE((SELECT json_group_array(DISTINCT t.value) FROM jobs AS j, json_each(j.tags) AS t
+                  WHERE j.session_id = s.id), '[]'),
+        (SELECT SUM(j.usage_seconds) FROM jobs AS j WHERE j.session_id = s.id),
+        s.accepting_jobs, s.state = 'closed'
+    FROM sessions AS s WHERE s.instance = ?
+)
+"""
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class WorkloadQuery:
+    """Filters of a workloads listing (reference §1.5); None or empty means 'any'."""
+
+    instance: str
+    newest_first: bool = False
+    backend: str | None = None
+    search: str | None = None  # in the id or a tag
+    statuses: tuple[str, ...] = ()
+    mode: str | None = None
+    created_after: str | None = None
+    created_before: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def instance_args(self) -> list[Any]:
+        return [self.instance, self.instance]
+
+    def conditions(self) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (("backend", self.backend), ("mode", self.mode)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if self.statuses:
+            where.append(f"status IN ({','.join('?' * len(self.statuses))})")
+            args.extend(self.statuses)
+        if self.created_after:
+            where.append("created > ?")
+            args.append(self.created_after)
+        if self.created_before:
+            where.append("created < ?")
+            args.append(self.created_before)
+        for tag in self.tags:
+            where.append("EXISTS (SELECT 1 FROM json_each(w.tags) WHERE value = ?)")
+            args.append(tag)
+        if self.search:
+            where.append(
+                "(id LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(w.tags) WHERE value LIKE ? ESCAPE '\\'))"
+            )
+            args += [_like(self.search)] * 2
+        return where, args
+
+
 _JOB_COLUMN_NAMES = (
     "id", "instance", "backend", "program", "status", "created", "params", "reason",
     "reason_code", "running", "finished", "session_id", "tags", "support_qiskit", "private",
@@ -511,7 +584,7 @@ class Store:
 
     def search_tags(self, instance: str, text: str, limit: int = 100) -> list[str]:
         """Distinct job tags of the instance containing `text`, case-insensitively."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(text)
         rows = self._query(
             "SELECT DISTINCT tag.value FROM jobs, json_each(jobs.tags) AS tag "
             "WHERE jobs.instance = ? AND tag.value LIKE ? ESCAPE '\\' ORDER BY tag.value LIMIT ?",
@@ -573,19 +646,50 @@ class Store:
             sql += " AND instance = ?"
             args.append(instance)
         rows = self._query(sql, args)
-        if not rows:
-            return None
-        row = rows[0]
-        return SessionRecord(
-            id=row["id"], instance=row["instance"], backend=row["backend"], mode=row["mode"],
-            state=row["state"], accepting_jobs=bool(row["accepting_jobs"]),
-            max_ttl=row["max_ttl"], interactive_ttl=row["interactive_ttl"],
-            created=row["created"], state_reason=row["state_reason"],
-            activated_at=row["activated_at"], closed_at=row["closed_at"],
-            last_job_started=row["last_job_started"],
-            last_job_completed=row["last_job_completed"],
-            timestamps=json.loads(row["timestamps"]),
-        )
+        return _session_from_row(rows[0]) if rows else None
+
+    def unfinished_sessions(self, instance: str) -> list[SessionRecord]:
+        rows = self._query("SELECT * FROM sessions WHERE instance = ? AND state != 'closed'", [instance])
+        return [_session_from_row(row) for row in rows]
+
+    def list_workloads(
+        self, query: WorkloadQuery, limit: int, after: tuple[str, str] | None, before: tuple[str, str] | None
+    ) -> tuple[list[dict[str, Any]], bool, bool, int]:
+        """One page of workloads in the query's order, after the `after` cursor or just
+        before the `before` one: (rows, more after the page, more before it, total)."""
+        where, args = query.conditions()
+        condition = " AND ".join(where) or "1"
+        newest_first = query.newest_first
+        forward = before is None
+        edge = after if forward else before
+        # moving towards later rows in the listing's own order, or back towards earlier ones
+        towards_later = forward
+        comparison = ">" if towards_later != newest_first else "<"
+        order = "ASC" if towards_later != newest_first else "DESC"
+        bounded = condition + (f" AND (created, id) {comparison} (?, ?)" if edge else "")
+        with self._lock:
+            rows = self._db.execute(
+                f"{_WORKLOADS} SELECT * FROM w WHERE {bounded} ORDER BY created {order}, id {order} LIMIT ?",
+                [*query.instance_args(), *args, *(edge or ()), limit + 1],
+            ).fetchall()
+            page = [dict(row) for row in rows[:limit]]
+            if not forward:
+                page.reverse()
+
+            def exists_beyond(row: dict[str, Any], later: bool) -> bool:
+                sign = ">" if later != newest_first else "<"
+                return bool(self._db.execute(
+                    f"{_WORKLOADS} SELECT 1 FROM w WHERE {condition} AND (created, id) {sign} (?, ?) LIMIT 1",
+                    [*query.instance_args(), *args, row["created"], row["id"]],
+                ).fetchone())
+
+            more_after = bool(page) and (len(rows) > limit if forward else exists_beyond(page[-1], True))
+            more_before = bool(page) and (exists_beyond(page[0], False) if forward else len(rows) > limit)
+            (total,) = self._db.execute(
+                f"{_WORKLOADS} SELECT COUNT(*) FROM w WHERE {condition}", [*query.instance_args(), *args]
+            ).fetchone()
+        return page, more_after, more_before, int(total)
+
 
     def update_session(self, session_id: str, **changes: Any) -> None:
         """Set columns; a changed `state` is also appended to the session's timestamps."""
@@ -624,3 +728,16 @@ class Store:
                 (utc_now(), session_id),
             )
             return cursor.rowcount
+
+
+def _session_from_row(row: sqlite3.Row) -> SessionRecord:
+    return SessionRecord(
+        id=row["id"], instance=row["instance"], backend=row["backend"], mode=row["mode"],
+        state=row["state"], accepting_jobs=bool(row["accepting_jobs"]),
+        max_ttl=row["max_ttl"], interactive_ttl=row["interactive_ttl"],
+        created=row["created"], state_reason=row["state_reason"],
+        activated_at=row["activated_at"], closed_at=row["closed_at"],
+        last_job_started=row["last_job_started"],
+        last_job_completed=row["last_job_completed"],
+        timestamps=json.loads(row["timestamps"]),
+    )
