@@ -15,7 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 INTRO = (
-    "qrt: IBM Quantum from the keyboard. F2–F5 switch areas; Ctrl+P searches every action;"
+    "qrt: IBM Quantum from the keyboard. F2–F5 and F7 switch areas; Ctrl+P searches every action;"
     " Esc closes dialogs. Keys can be remapped under [keys] in the config file, by the ids below."
 )
 

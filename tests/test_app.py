@@ -627,6 +627,40 @@ async def test_the_jobs_filter_completes_a_tag_from_the_service(service: Service
         assert await app.workspace.tags_starting("qrt") == []
 
 
+async def test_the_workloads_view_lists_batches_and_opens_their_jobs(service: ServiceInfo, bell_isa_qasm: str) -> None:
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.workspace is not None, "the connection")
+        assert app.workspace is not None
+        client = app.workspace.client
+        batch = await client.create_session("ibm_brisbane", "batch")
+        in_batch = [await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 10]], session_id=batch.id)
+                    for _ in range(2)]
+        alone = await client.submit_sampler_job("ibm_brisbane", [[bell_isa_qasm, None, 10]], tags=["solo-run"])
+        await pilot.press("f7")
+        table = app.screen.query_one("#workloads", DataTable)
+        await wait_for(pilot, lambda: batch.id in table.rows and alone in table.rows, "the batch and the job")
+        assert not set(in_batch) & {key.value for key in table.rows}  # the batch stands for its jobs
+        assert cell_text(table.get_cell(batch.id, "mode")) == "batch"
+        assert cell_text(table.get_cell(alone, "tags")) == "solo-run"  # not qrt's submission tag
+
+        table.move_cursor(row=table.get_row_index(batch.id))
+        await pilot.press("enter")
+        jobs = app.screen.query_one("#workload-jobs", JobsTable)
+        await wait_for(pilot, lambda: set(in_batch) <= {key.value for key in jobs.rows}, "the batch's jobs")
+        assert jobs.has_focus and len(jobs.rows) == 2
+        await pilot.press("escape")
+        assert table.has_focus and jobs.has_class("hidden")
+
+        await pilot.press("slash", *"mode:job solo", "enter")
+        await wait_for(pilot, lambda: list(key.value for key in table.rows) == [alone], "the filtered list")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "JobDetailScreen", "the job opened")
+        await pilot.press("escape")
+        await pilot.press("slash", *" status:lost", "enter")
+        await wait_for(pilot, lambda: "status:lost" in str(table.border_subtitle), "the filter's problem said")
+
+
 async def test_the_logs_of_a_running_job_are_followed(service: ServiceInfo) -> None:
     from screens.job_detail import JobDetailScreen
     from tests.helpers.service import SLOW_SHOTS, ghz_qasm, isa, submit

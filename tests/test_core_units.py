@@ -382,3 +382,16 @@ def test_extrapolators_recover_what_they_model() -> None:
     assert line is not None and np.allclose(line[0], [0.9, 0.8])
     assert decay is not None and np.allclose(decay[0], 0.95 * np.exp(-0.1 * points), atol=1e-4)
     assert line[1][0] > stds[0]  # extrapolating beyond the data widens the error
+
+
+def test_the_workloads_filter_line_becomes_the_services_query() -> None:
+    from tui.workload_filter import WorkloadFilter, WorkloadFilterError, parse_workload_filter
+
+    assert parse_workload_filter("mode:bat status:running status:fail backend:ibm_fez bell run") == WorkloadFilter(
+        "batch", ("in_progress", "failed"), "ibm_fez", "bell run")
+    assert parse_workload_filter("status:cancelled") == WorkloadFilter(statuses=("canceled",))
+    assert parse_workload_filter("") == WorkloadFilter()
+    with pytest.raises(WorkloadFilterError, match="status:c names more than one"):
+        parse_workload_filter("status:c")  # completed or canceled
+    with pytest.raises(WorkloadFilterError, match="mode:queue names no mode"):
+        parse_workload_filter("mode:queue")

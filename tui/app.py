@@ -73,6 +73,7 @@ class QrtApp(App[None]):
         "editor": _screen("screens.editor", "EditorScreen"),
         "jobs": _screen("screens.jobs", "JobsScreen"),
         "sessions": _screen("screens.sessions", "SessionsScreen"),
+        "workloads": _screen("screens.workloads", "WorkloadsScreen"),
     }
     DEFAULT_MODE = "editor"
     # Priority: the editor's TextArea binds F6/F7 itself, and area keys must work everywhere.
@@ -84,6 +85,7 @@ class QrtApp(App[None]):
         Binding("f4", "switch_mode('jobs')", "Jobs", id="app.jobs", priority=True),
         Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions", priority=True),
         Binding("f6", "login", "Login", id="app.login", priority=True),
+        Binding("f7", "switch_mode('workloads')", "Workloads", id="app.workloads", priority=True),
     ]
 
     backends: reactive[tuple[Backend, ...]] = reactive(())
@@ -164,7 +166,7 @@ class QrtApp(App[None]):
         only builds its screen (not before: the first frames come first)."""
         import importlib
 
-        for module in ("screens.backends", "screens.editor", "screens.jobs", "screens.sessions",
+        for module in ("screens.backends", "screens.editor", "screens.jobs", "screens.sessions", "screens.workloads",
                        "screens.job_detail", "screens.login", "screens.help"):
             importlib.import_module(module)
         if self.preferences.keys:

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.api.errors import NotFound, TranspileFailed, Unavailable
-from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
+from tui.api.models import (
+    SUBMISSION_TAG_PREFIX,
+    Backend,
+    Job,
+    JobPage,
+    Session,
+    SessionMode,
+    Usage,
+    WorkloadPage,
+)
 
 if TYPE_CHECKING:
     from tui.api.client import RuntimeClient
@@ -250,6 +259,20 @@ class Workspace:
         Raises InvalidInput beyond IBM's limits, before anything is sent."""
         await self.client.set_job_tags(job_id, list(dict.fromkeys(tags)))
         return await self.client.job(job_id)
+
+    async def workloads(
+        self, text_filter: str = "", *, next_cursor: str | None = None, previous_cursor: str | None = None,
+        page_size: int = 50,
+    ) -> WorkloadPage:
+        """A page of the instance's workloads, newest first, as the filter line asks;
+        WorkloadFilterError for a filter it cannot use (before anything is sent)."""
+        from tui.workload_filter import parse_workload_filter
+
+        wanted = parse_workload_filter(text_filter)
+        return await self.client.workloads(
+            limit=page_size, next_cursor=next_cursor, previous_cursor=previous_cursor, mode=wanted.mode,
+            statuses=wanted.statuses, backend=wanted.backend, search=wanted.search,
+        )
 
     async def tags_starting(self, prefix: str) -> list[str]:
         """The user's tags that start with `prefix` (none below IBM's 3 characters), for

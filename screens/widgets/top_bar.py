@@ -12,7 +12,7 @@ from textual.widgets import Static
 if TYPE_CHECKING:
     from tui.app import QrtApp
 
-AREAS = (("F2", "Backends"), ("F3", "Editor"), ("F4", "Jobs"), ("F5", "Sessions"))
+AREAS = (("F2", "Backends"), ("F3", "Editor"), ("F4", "Jobs"), ("F5", "Sessions"), ("F7", "Workloads"))
 WIDE_ENOUGH = 110  # columns for every area's name and the connection's words
 
 

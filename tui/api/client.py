@@ -20,7 +20,16 @@ from tui import __version__
 from tui.api.auth import Authenticator
 from tui.api.errors import ApiError, InvalidInput, NotFound, SubmissionInDoubt, Unavailable
 from tui.api.flavour import CLOUD_API, ApiFlavour
-from tui.api.models import SUBMISSION_TAG_PREFIX, Backend, Job, JobPage, Session, SessionMode, Usage
+from tui.api.models import (
+    SUBMISSION_TAG_PREFIX,
+    Backend,
+    Job,
+    JobPage,
+    Session,
+    SessionMode,
+    Usage,
+    WorkloadPage,
+)
 from tui.api.retrying import RetryPolicy, send_with_retries
 from tui.api.transpiler import TranspilerService
 
@@ -217,6 +226,26 @@ class RuntimeClient:
             jobs=tuple(Job.from_api(item) for item in body.get("jobs", [])),
             count=int(body.get("count", 0)),
         )
+
+    async def workloads(
+        self,
+        *,
+        limit: int = 50,
+        newest_first: bool = True,
+        next_cursor: str | None = None,
+        previous_cursor: str | None = None,
+        mode: str | None = None,
+        statuses: Sequence[str] = (),
+        backend: str | None = None,
+        search: str | None = None,
+    ) -> WorkloadPage:
+        """A page of IBM's workloads list (jobs outside sessions, sessions, batches)."""
+        params: dict[str, Any] = {
+            "limit": limit, "sort": "-createdAt" if newest_first else "createdAt", "next": next_cursor,
+            "previous": previous_cursor, "mode": mode, "backend": backend, "search": search,
+        }
+        query = [(k, v) for k, v in params.items() if v is not None] + [("status", s) for s in statuses]
+        return WorkloadPage.from_api((await self._request("GET", "/workloads", params=query)).json())
 
     async def search_tags(self, text: str) -> list[str]:
         """The instance's job tags that contain `text` (IBM asks for at least 3 characters)."""

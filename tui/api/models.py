@@ -297,3 +297,70 @@ class Usage:
             limit_reached=bool(data.get("usage_limit_reached", False)),
             period_end=parse_timestamp((data.get("usage_period") or {}).get("end_time")),
         )
+
+
+WorkloadMode = Literal["job", "session", "batch"]
+WORKLOAD_STATUSES = ("pending", "in_progress", "completed", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A row of IBM's workloads list: a job outside any session, or a session or batch."""
+
+    id: str
+    mode: str
+    status: str
+    backend: str
+    created: datetime | None
+    ended: datetime | None = None
+    tags: tuple[str, ...] = ()
+    usage_seconds: float | None = None
+    reason: str = ""
+
+    @property
+    def is_session(self) -> bool:
+        return self.mode != "job"
+
+    @property
+    def user_tags(self) -> tuple[str, ...]:
+        return tuple(tag for tag in self.tags if not tag.startswith(SUBMISSION_TAG_PREFIX))
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Workload:
+        return cls(
+            id=str(data["id"]),
+            mode=str(data.get("mode") or "job"),
+            status=str(data.get("status") or ""),
+            backend=str(data.get("backend") or ""),
+            created=parse_timestamp(data.get("created")),
+            ended=parse_timestamp(data.get("ended")),
+            tags=tuple(str(tag) for tag in data.get("tags") or ()),
+            usage_seconds=_usage_seconds(data.get("usage")),
+            reason=str(data.get("status_reason") or ""),
+        )
+
+
+def _cursor_of(link: Any, name: str) -> str | None:
+    """The cursor in a page link (`{"href": "...?next=<cursor>"}`)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    href = link.get("href") if isinstance(link, dict) else None
+    values = parse_qs(urlsplit(href).query).get(name) if isinstance(href, str) else None
+    return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class WorkloadPage:
+    workloads: tuple[Workload, ...]
+    total: int
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> WorkloadPage:
+        return cls(
+            workloads=tuple(Workload.from_api(item) for item in data.get("workloads") or ()),
+            total=int(data.get("total_count") or 0),
+            next_cursor=_cursor_of(data.get("next"), "next"),
+            previous_cursor=_cursor_of(data.get("previous"), "previous"),
+        )
