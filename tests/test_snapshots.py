@@ -111,6 +111,17 @@ def submit_dialog(app: QrtApp) -> None:
     app.push_screen(SubmitModal("ibm_fez", num_qubits=2, num_parameters=0, open_sessions=[("s-42a", "dedicated")]))
 
 
+def workloads_listed(app: QrtApp) -> None:
+    from tui.api.models import Workload, WorkloadPage
+
+    rows = (
+        Workload("s-42a", "session", "in_progress", "ibm_fez", WHEN, tags=("bell",), usage_seconds=2.0),
+        Workload("d1f3k0job0000000000b", "job", "failed", "ibm_brisbane", WHEN, usage_seconds=0.0),
+        Workload("s-43b", "batch", "completed", "ibm_brisbane", WHEN, WHEN, usage_seconds=4.5),
+    )
+    app.screen.show(WorkloadPage(rows, 23, next_cursor="c2"))  # type: ignore[attr-defined]
+
+
 def transpile_dialog(app: QrtApp) -> None:
     from screens.widgets.transpile_modal import TranspileModal
     from tui.circuits import TranspileSettings
@@ -121,7 +132,7 @@ def transpile_dialog(app: QrtApp) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
     "screen",
-    ["backends", "editor", "jobs", "sessions", "job_detail", "help", "login", "submit", "transpile"],
+    ["backends", "editor", "jobs", "sessions", "workloads", "job_detail", "help", "login", "submit", "transpile"],
 )
 def test_screen_snapshot(screen: str, size: tuple[int, int], snap_compare) -> None:  # noqa: ANN001
     runs = {
@@ -129,6 +140,7 @@ def test_screen_snapshot(screen: str, size: tuple[int, int], snap_compare) -> No
         "editor": before("f3", then=editor_checked),
         "jobs": before("f4"),
         "sessions": before("f5"),
+        "workloads": before("f7", then=workloads_listed),
         "job_detail": before("f4", then=job_detail_loaded),
         "help": before("f4", "f1"),
         "login": before("f6"),
