@@ -246,14 +246,18 @@ def test_junk_credentials_do_not_get_buckets_of_their_own(rate_limited_service: 
     """A fresh random token per request once bypassed --rate-limit (200/200 served)."""
     service = rate_limited_service
     time.sleep(1.5)  # the address's bucket refills from the other tests
+    started = time.monotonic()
     statuses = [
         httpx.get(f"{service.url}/api/v1/jobs", headers={
             "Authorization": f"Bearer junk{secrets.token_hex(8)}", "x-access-token": secrets.token_hex(8),
         }).status_code
         for _ in range(40)
     ]
-    assert statuses.count(429) >= 30, statuses
-    assert set(statuses) <= {401, 429}
+    elapsed = time.monotonic() - started
+    # All 40 share the address's one bucket (5 a second, 5 at once): however slow the
+    # machine, no more got through than that bucket allows in the time they took.
+    assert statuses.count(401) <= 5 + 5 * elapsed + 1, (statuses, elapsed)
+    assert statuses.count(429) >= 1 and set(statuses) <= {401, 429}
 
 
 def test_failed_authentication_is_throttled_but_never_locks_out_the_real_key(tmp_path: Path) -> None:

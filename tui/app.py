@@ -116,6 +116,11 @@ class QrtApp(App[None]):
             self.animation_level = "none"
 
     def on_mount(self) -> None:
+        import asyncio
+
+        from tui.background import DaemonThreadExecutor
+
+        asyncio.get_running_loop().set_default_executor(DaemonThreadExecutor())  # quitting never waits
         if self.preferences.theme:
             try:
                 self.theme = self.preferences.theme

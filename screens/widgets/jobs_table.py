@@ -101,8 +101,9 @@ class JobsTable(ListTable):
                 self.remove_row(row_key)
                 self._shown.pop(str(row_key.value), None)
             for job in jobs:
-                if job.id in self.rows and job.is_final and self._shown.get(job.id) == job:
-                    continue  # a finished job that has not changed: nothing to compare
+                shown = self._shown.get(job.id)
+                if job.is_final and shown is not None and (shown is job or shown == job):
+                    continue  # a finished job that has not changed (most often the very same object)
                 self._shown[job.id] = job
                 cells = self._cells(job, now)
                 if job.id in self.rows:
