@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
+from screens.widgets.steady_footer import SteadyFooter
 from screens.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class AreaScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TopBar(self.AREA)
         yield from self.compose_body()
-        yield Footer(show_command_palette=False)
+        yield SteadyFooter(show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 from textual.worker import Worker
 
 from screens.widgets.confirm_modal import ConfirmModal
 from screens.widgets.list_table import ListTable
+from screens.widgets.steady_footer import SteadyFooter
 from tui.accounts import AccountError
 from tui.secret import Secret
 
@@ -79,7 +80,7 @@ class LoginScreen(Screen[None]):
                         yield widget
                 yield Static("", id="token-storage")
                 yield Static("", id="login-error")
-        yield Footer(show_command_palette=False)
+        yield SteadyFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#profiles", DataTable)

@@ -23,7 +23,6 @@ from tui.server.responses import IBM_REFUSALS, IbmRoute, WorkloadsPage
 from tui.server.sessions import refresh_state
 from tui.server.store import WorkloadQuery
 
-WORKLOAD_STATUSES = ("pending", "in_progress", "completed", "failed", "canceled")
 MAX_SEARCH = 128
 PATH = "/api/v1/workloads"
 

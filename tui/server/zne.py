@@ -274,16 +274,13 @@ def zne_estimate(plan: ZnePlan, evs: np.ndarray, stds: np.ndarray, bounds: np.nd
     for position in np.ndindex(shape):
         picked = None
         for k, name in enumerate(plan.extrapolators):
-            fit = extrapolate(name, factors, evs[position], stds[position], points)
+            fit = extrapolate(name, factors, evs[position], stds[position], np.append(points, 0.0))
             if fit is None:
                 continue
-            extrapolated[position + (k,)], extrapolated_stds[position + (k,)] = fit
-            if picked is None:
-                at_zero = extrapolate(name, factors, evs[position], stds[position], np.array([0.0]))
-                assert at_zero is not None
-                value, std = float(at_zero[0][0]), float(at_zero[1][0])
-                if math.isfinite(value) and math.isfinite(std) and abs(value) <= bounds[position] + 3 * std:
-                    picked = (name, value, std)
+            extrapolated[position + (k,)], extrapolated_stds[position + (k,)] = fit[0][:-1], fit[1][:-1]
+            value, std = float(fit[0][-1]), float(fit[1][-1])  # at zero noise
+            if picked is None and math.isfinite(value) and math.isfinite(std) and abs(value) <= bounds[position] + 3 * std:
+                picked = (name, value, std)
         if picked is None:  # IBM's fallback: the least amplified value as it is
             lowest = int(np.argmin(factors))
             picked = ("fallback", float(evs[position + (lowest,)]), float(stds[position + (lowest,)]))
