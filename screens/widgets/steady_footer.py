@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.dom import NoScreen
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -31,7 +32,12 @@ class SteadyFooter(Footer):
             self.call_after_refresh(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
-        shown = self._shown_keys()
+        if not self.is_attached or not self.is_mounted:
+            return  # its screen went away before the refresh (a dialog closed)
+        try:
+            shown = self._shown_keys()
+        except NoScreen:
+            return
         if shown != self._composed:
             self._composed = shown
             await self.recompose()
