@@ -185,6 +185,21 @@ WITH w AS (
 """
 
 
+def _add_created_and_tags(
+    where: list[str], args: list[Any], after: str | None, before: str | None, tags: tuple[str, ...], table: str
+) -> None:
+    """The creation bounds and tags (each one required) that jobs and workloads filter on."""
+    if after:
+        where.append("created > ?")
+        args.append(after)
+    if before:
+        where.append("created < ?")
+        args.append(before)
+    for tag in tags:
+        where.append(f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE value = ?)")
+        args.append(tag)
+
+
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -216,15 +231,7 @@ class WorkloadQuery:
         if self.statuses:
             where.append(f"status IN ({','.join('?' * len(self.statuses))})")
             args.extend(self.statuses)
-        if self.created_after:
-            where.append("created > ?")
-            args.append(self.created_after)
-        if self.created_before:
-            where.append("created < ?")
-            args.append(self.created_before)
-        for tag in self.tags:
-            where.append("EXISTS (SELECT 1 FROM json_each(w.tags) WHERE value = ?)")
-            args.append(tag)
+        _add_created_and_tags(where, args, self.created_after, self.created_before, self.tags, "w")
         if self.search:
             where.append(
                 "(id LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(w.tags) WHERE value LIKE ? ESCAPE '\\'))"
@@ -445,15 +452,7 @@ class Store:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        if query.created_after:
-            where.append("created > ?")
-            args.append(query.created_after)
-        if query.created_before:
-            where.append("created < ?")
-            args.append(query.created_before)
-        for tag in query.tags:
-            where.append("EXISTS (SELECT 1 FROM json_each(jobs.tags) WHERE value = ?)")
-            args.append(tag)
+        _add_created_and_tags(where, args, query.created_after, query.created_before, query.tags, "jobs")
         condition = " AND ".join(where)
         order = "DESC" if query.newest_first else "ASC"
         columns = _JOB_COLUMNS if query.with_params else _JOB_COLUMNS_WITHOUT_PARAMS
