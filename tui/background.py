@@ -45,3 +45,17 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._shut = True
+
+
+def settle_heap() -> None:
+    """Take what is alive now out of the cyclic collector's sight (`gc.freeze`).
+
+    qiskit's import and a 127-qubit Target leave a few million long-lived objects, and
+    every full collection walks them all: a 100-300 ms pause that lands wherever the
+    app happens to allocate, typically in the middle of drawing a screen. Called off the
+    event loop once such a step is done (the collection before it takes its own pause
+    there, while the user reads, not later while they wait)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -176,6 +176,7 @@ class Workspace:
         """Everything the first transpile for `backend` would wait for, done ahead: its
         files, its Target (a second for 127 qubits) and qiskit's transpiler imports."""
         from tui import circuits
+        from tui.background import settle_heap
 
         configuration, properties = await self._files(backend)
 
@@ -183,6 +184,7 @@ class Workspace:
             from qiskit.transpiler import generate_preset_pass_manager  # noqa: F401
 
             circuits.backend_target(backend, configuration, properties)
+            settle_heap()
 
         await asyncio.to_thread(build)
 
