@@ -685,3 +685,21 @@ async def test_the_logs_of_a_running_job_are_followed(service: ServiceInfo) -> N
     finally:
         service.set_faults("")
         httpx.post(f"{service.url}/api/v1/jobs/{slow}/cancel", headers=headers)
+
+
+async def test_the_mode_screens_are_built_ahead_and_shown_by_their_first_key(service: ServiceInfo) -> None:
+    """A first F2/F4/F5/F7 built its screen then (0.3-0.7 s): once the backends are on
+    screen, every mode's screen is composed hidden, and its key shows that same screen,
+    while the editor keeps the focus it had."""
+    app = app_on(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.backends), "backends")
+        others = [mode for mode in app.MODES if mode != "editor"]
+        await wait_for(pilot, lambda: all(mode in app._screen_stacks for mode in others), "the screens built ahead")
+        assert app.current_mode == "editor" and isinstance(app.focused, QasmEditor)
+        built = {mode: app._screen_stacks[mode][0] for mode in others}
+        await wait_for(pilot, lambda: built["backends"].query(BackendsTable).first().row_count == len(app.backends),
+                       "the hidden backends table filled")
+        for key, mode in (("f2", "backends"), ("f4", "jobs"), ("f5", "sessions"), ("f7", "workloads")):
+            await pilot.press(key)
+            assert app.screen is built[mode]
