@@ -698,7 +698,8 @@ async def test_the_mode_screens_are_built_ahead_and_shown_by_their_first_key(ser
         await wait_for(pilot, lambda: all(mode in app._screen_stacks for mode in others), "the screens built ahead")
         assert app.current_mode == "editor" and isinstance(app.focused, QasmEditor)
         built = {mode: app._screen_stacks[mode][0] for mode in others}
-        await wait_for(pilot, lambda: built["backends"].query(BackendsTable).first().row_count == len(app.backends),
+        await wait_for(pilot, lambda: any(table.row_count == len(app.backends)
+                                                for table in built["backends"].query(BackendsTable)),
                        "the hidden backends table filled")
         for key, mode in (("f2", "backends"), ("f4", "jobs"), ("f5", "sessions"), ("f7", "workloads")):
             await pilot.press(key)

@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import stat
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -154,6 +155,8 @@ def test_sizes_beyond_the_backend_are_refused_before_anything_is_built(
 
 
 def test_other_requests_answer_in_milliseconds_while_a_big_circuit_is_parsed(tmp_path: Path) -> None:
+    """A parse that held the event loop would make some request wait for most of it: each
+    one must wait a small part of the parse, however fast this machine parses."""
     info = start_service(tmp_path, secrets.token_urlsafe(16))
     try:
         headers = info.headers()
@@ -162,18 +165,22 @@ def test_other_requests_answer_in_milliseconds_while_a_big_circuit_is_parsed(tmp
         big = "\n".join(lines) + "\nc[0] = measure $0;\n"
         assert len(big) > 900_000
         answered: list[httpx.Response] = []
+        submitted = time.monotonic()
         thread = threading.Thread(target=lambda: answered.append(submit_qasm(info, big, headers)), daemon=True)
         thread.start()
         time.sleep(0.5)  # the parser is at work
         latencies = []
         with httpx.Client() as client:
-            for _ in range(30):
+            while thread.is_alive() and len(latencies) < 200:
                 started = time.monotonic()
                 assert client.get(f"{info.url}/api/v1/versions").status_code == 200
                 latencies.append(time.monotonic() - started)
                 time.sleep(0.05)
-        assert thread.is_alive() or answered, "the submission ended early"
-        assert max(latencies) < 0.1, max(latencies)
+        thread.join(60)
+        parse = time.monotonic() - submitted
+        assert answered and len(latencies) >= 5, (parse, latencies)
+        assert max(latencies) < parse / 4, (parse, max(latencies))
+        assert statistics.median(latencies) < 0.05, latencies
     finally:
         stop_service(info)
 

@@ -190,7 +190,10 @@ class QrtApp(App[None]):
         """Compose every mode's screen ahead, hidden, so that a first F2/F4/F5/F7 only
         shows it (a first switch built it: 0.3-0.7 s, against about 0.1 s later).
         Textual (pinned) builds a mode's screen only in `switch_mode`, through this same
-        `_init_mode`; a screen built here is what that switch would have built."""
+        `_init_mode`; a screen built here is what that switch would have built. An app
+        that is shutting down is closing its stacks one by one: adding one then breaks it."""
+        if not self.is_running:
+            return
         for mode in self.MODES:
             if mode != self.current_mode and mode not in self._screen_stacks:
                 self._init_mode(mode)
