@@ -36,6 +36,7 @@ class BackendsScreen(AreaScreen):
         self.sort_index = 0
         self.details: dict[str, BackendDetail] = {}
         self.shown_detail: BackendDetail | None = None
+        self._title_parts: list[str] = []
         self._detail_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -57,10 +58,21 @@ class BackendsScreen(AreaScreen):
         table.show(shown, self.qrt.selected_backend, busiest_free, SORT_KEYS[self.sort_index], to_top)
         sort_name = SORT_KEYS[self.sort_index]
         self.row_highlighted()
-        table.border_title = (
-            f"Backends · {len(shown)}/{len(backends)} · sorted by {sort_name}"
-            f" · ★ least busy: {busiest_free or '—'} · ▸ editor: {self.qrt.selected_backend or '—'}"
-        )
+        count = f"{len(shown)}/{len(backends)}" if len(shown) != len(backends) else f"{len(shown)}"
+        self._title_parts = [f"Backends {count}", f"by {sort_name}", f"★ least busy {busiest_free or '—'}",
+                             f"▸ editor {self.qrt.selected_backend or '—'}"]
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The whole title where it fits; else without the least busy (the table's ★ marks it)."""
+        parts = list(self._title_parts)
+        if len(" · ".join(parts)) > self.app.size.width - 6:
+            del parts[2]
+        self.query_one(BackendsTable).border_title = " · ".join(parts)
+
+    def on_resize(self) -> None:
+        if self._title_parts:
+            self._fit_title()
 
     @on(DataTable.RowHighlighted, "#backends")
     def row_highlighted(self) -> None:

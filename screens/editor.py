@@ -37,6 +37,11 @@ VALIDATION_DELAY = 0.4
 RANDOM_TEMPLATE = "random"
 
 
+def last_job_title(job_id: str, state: str) -> str:
+    """The state before the id: where the panel is narrow, the id is what gets cut."""
+    return f"Last job · {state} · {job_id}"
+
+
 class EditorScreen(AreaScreen):
     AREA = "Editor"
     BINDINGS = [
@@ -309,7 +314,7 @@ class EditorScreen(AreaScreen):
         self.shown_job_id = message.job_id
         counts = self.query_one(CountsTable)
         counts.clear(columns=True)
-        counts.border_title = f"Last job · {message.job_id} · queued"
+        counts.border_title = last_job_title(message.job_id, "queued")
         self._set_status(f"Submitted job {message.job_id} to {message.backend}: {message.what}", "ok")
         self.notify(f"Job {message.job_id} submitted to {message.backend}.", timeout=4)
 
@@ -326,7 +331,7 @@ class EditorScreen(AreaScreen):
             self.load_results(job.id)
         else:
             reason = f": {job.reason}" if job.is_final and job.reason else ""
-            counts.border_title = f"Last job · {job.id} · {job.status.lower()}{reason}"
+            counts.border_title = last_job_title(job.id, f"{job.status.lower()}{reason}")
 
     @work(exclusive=True, group="results", exit_on_error=False)
     async def load_results(self, job_id: str) -> None:
@@ -345,11 +350,11 @@ class EditorScreen(AreaScreen):
         counts = self.query_one(CountsTable)
         if message.values:
             counts.show_values(message.values)
-            counts.border_title = f"Last job · {message.job_id} · values"
+            counts.border_title = last_job_title(message.job_id, "values")
             return
         counts.show_counts(message.tables)
         shots = sum(table.shots for table in message.tables if table.pub_index == 0)
-        counts.border_title = f"Last job · {message.job_id} · {shots} shots"
+        counts.border_title = last_job_title(message.job_id, f"{shots} shots")
 
     # files and templates -------------------------------------------------------------
 

@@ -117,20 +117,32 @@ class JobsScreen(AreaScreen):
         table.set_class(self.qrt.jobs_stale_since is not None, "stale")
 
     def _title(self, shown: int, loaded: int) -> str:
+        """What is shown, its order and how fresh it is; where the width is short, the
+        polling pace goes first and the counts close up, so that STALE is never cut."""
         snapshot = self.qrt.jobs_snapshot
         total = snapshot.total if snapshot else 0
-        parts = [f"Jobs · {shown} shown of {loaded} loaded, {total} on the service", f"sorted by {self.order}{' (reversed)' if self.reverse else ''}"]
+        order = f"sorted by {self.order}{' (reversed)' if self.reverse else ''}"
         stale = self.qrt.jobs_stale_since
         scheduler = self.qrt.scheduler
         if stale is not None:
-            parts.append(f"STALE since {stale.astimezone():%H:%M:%S}, retrying")
+            state = f"STALE since {stale.astimezone():%H:%M:%S}, retrying"
         elif self.qrt.polling_paused:
-            parts.append("paused (p)")
+            state = "paused (p)"
         elif snapshot is not None:
-            parts.append(f"updated {snapshot.fetched_at.astimezone():%H:%M:%S}")
-        if scheduler is not None:
-            parts.append(f"every {scheduler.jobs.intervals.active:g}s while active")
-        return " · ".join(parts)
+            state = f"updated {snapshot.fetched_at.astimezone():%H:%M:%S}"
+        else:
+            state = ""
+        pace = f"every {scheduler.jobs.intervals.active:g}s while active" if scheduler is not None else ""
+        counts = f"Jobs · {shown} shown of {loaded} loaded, {total} on the service"
+        short_counts = f"Jobs {shown} of {loaded}" if shown != loaded else f"Jobs {loaded}"
+        if loaded < total:
+            short_counts += f" loaded, {total} on the service" if shown == loaded else f" ({total} in all)"
+        room = self.app.size.width - 6
+        for parts in ([counts, order, state, pace], [counts, order, state], [short_counts, order, state]):
+            title = " · ".join(part for part in parts if part)
+            if len(title) <= room:
+                break
+        return title
 
     # actions ---------------------------------------------------------------------------
 

@@ -33,9 +33,9 @@ CHANNEL_LABELS = (
     ("Another qrt serve", "local"),
 )
 INSTANCE_HINTS = {
-    "ibm_quantum_platform": "instance CRN: crn:v1:bluemix:public:quantum-computing:…",
-    "legacy": "hub/group/project, e.g. ibm-q/open/main",
-    "local": "instance CRN of that service (optional)",
+    "ibm_quantum_platform": "the instance's CRN, crn:v1:…",
+    "legacy": "hub/group/project: ibm-q/open/main",
+    "local": "that service's CRN (optional)",
 }
 
 
@@ -70,7 +70,7 @@ class LoginScreen(Screen[None]):
                                        id="profile-channel", compact=True)),
                     ("Instance", Input(placeholder=INSTANCE_HINTS["ibm_quantum_platform"], id="profile-instance",
                                        compact=True)),
-                    ("URL", Input(placeholder="optional: private endpoint or qrt serve URL", id="profile-url",
+                    ("URL", Input(placeholder="optional: qrt serve/private URL", id="profile-url",
                                   compact=True)),
                     ("API key", Input(placeholder="paste it here; shown as •••", password=True, id="profile-token",
                                       compact=True)),

@@ -528,7 +528,7 @@ async def test_a_new_backends_sort_shows_its_best_rows(service: ServiceInfo) -> 
         await pilot.press("s")
         await pilot.pause()
         assert table.cursor_row == 0 and table.scroll_y == 0
-        assert "sorted by" in str(table.border_title)
+        assert " · by " in str(table.border_title)
 
 
 async def test_a_sampler_jobs_counts_are_shown_beside_the_ideal_distribution(
@@ -704,3 +704,22 @@ async def test_the_mode_screens_are_built_ahead_and_shown_by_their_first_key(ser
         for key, mode in (("f2", "backends"), ("f4", "jobs"), ("f5", "sessions"), ("f7", "workloads")):
             await pilot.press(key)
             assert app.screen is built[mode]
+
+
+async def test_at_80_columns_the_footer_shows_the_screens_keys_first_and_help() -> None:
+    """The editor's footer began with F6 and F7 (app keys that replaced the text area's
+    hidden ones took their place) and F1 was pushed off the end; a table's Enter showed
+    nothing, though its screen answers it."""
+    from textual.widgets._footer import FooterKey
+
+    app = QrtApp(never_connects, FAST_POLLING)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(FooterKey)), "the footer")
+        keys = [key.key for key in app.screen.query(FooterKey)]
+        assert keys[0] == "ctrl+t" and "f1" in keys and "f6" in keys
+        assert not {"f2", "f3", "f4", "f5", "f7"} & set(keys)  # the top bar shows those
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: any(key.key == "enter" for key in app.screen.query(FooterKey)),
+                       "the backends table's Enter in the footer")
+        enter = next(key for key in app.screen.query(FooterKey) if key.key == "enter")
+        assert enter.description == "Use for editor"

@@ -64,6 +64,25 @@ async def test_at_80_columns_the_table_goes_compact_and_back() -> None:
         assert not table.compact and "Tags" in labels(table) and table.row_count == 3
 
 
+async def test_at_80_columns_a_status_that_grows_is_shown_whole_and_ids_take_the_room_left() -> None:
+    """A job seen Running then Completed read "Complet" (the column kept its first width),
+    and compact ids were cut to 10 characters with columns to spare."""
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(JobsTable)
+        table.reconcile([job(1)])
+        await pilot.pause()
+        table.reconcile([replace(job(1), status=JobStatus.COMPLETED, session_id=None)])
+        await pilot.pause()
+        columns = {str(key.value): column for key, column in table.columns.items()}
+        assert columns["status"].get_render_width(table) - 2 * table.cell_padding >= len("Completed")
+        used = sum(column.get_render_width(table) for column in table.ordered_columns)
+        assert columns["id"].width > 11 and used <= table.scrollable_content_region.width
+        await pilot.resize_terminal(100, 24)
+        await pilot.pause()
+        assert columns["id"].width == len(job(1).id)  # whole, where the width allows
+
+
 async def test_the_same_jobs_in_a_new_order_are_shown_in_that_order() -> None:
     """Sorting (s) once changed the title but not the rows: no row came or went."""
     app = TableApp()

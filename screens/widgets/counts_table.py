@@ -12,6 +12,7 @@ from tui.results import CountsRow, PubValues, RegisterCounts
 
 BAR_WIDTH = 16
 MAX_ROWS = 256
+NARROW_COLUMNS = 48  # below this a table leaves out the integer and hex forms of a bitstring
 
 
 class CountsTable(ListTable):
@@ -26,7 +27,10 @@ class CountsTable(ListTable):
         multi = len(tables) > 1
         if multi:
             self.add_column("Pub/reg", key="where")
+        narrow = 0 < self.size.width < NARROW_COLUMNS  # the editor's panel at 80 columns
         columns = [("bits", "Bitstring"), ("int", "Int"), ("hex", "Hex"), ("count", "Count"), ("prob", "Prob")]
+        if narrow:
+            columns = [column for column in columns if column[0] not in ("int", "hex")]
         if ideal is not None:
             columns.append(("ideal", "Ideal"))
         for key, label in (*columns, ("bar", "")):
@@ -41,7 +45,7 @@ class CountsTable(ListTable):
                          for value in sorted(exact.ideal, key=lambda v: -exact.ideal[v]) if value not in seen]
             for row in rows[:MAX_ROWS]:
                 cells: list[str | Text] = [
-                    row.bitstring, str(row.value), row.hex,
+                    row.bitstring, *(() if narrow else (str(row.value), row.hex)),
                     Text(str(row.count), justify="right"),
                     Text(f"{row.probability:.4f}", justify="right"),
                 ]

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from rich.text import Text
 from textual import events
 from textual.coordinate import Coordinate
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from screens.widgets.list_table import ListTable
 from tui.api.models import Job, JobStatus
@@ -29,7 +29,9 @@ STATUS_STYLES = {
     JobStatus.CANCELLED_RAN_TOO_LONG: "magenta",
 }
 # (key, label, width in compact layout: None fits the content, 0 drops the column)
-COLUMNS = (("status", "Status", None), ("id", "Job", 11), ("backend", "Backend", None),
+COMPACT_ID_WIDTH = 11  # the least an id gets in the compact layout; more where the width allows
+JOB_ID_WIDTH = 20
+COLUMNS = (("status", "Status", None), ("id", "Job", COMPACT_ID_WIDTH), ("backend", "Backend", None),
            ("program", "Program", None), ("created", "Created", None), ("elapsed", "Elapsed", None),
            ("session", "Session", 8), ("tags", "Tags", 0))
 COMPACT_BELOW = 110
@@ -75,6 +77,7 @@ class JobsTable(ListTable):
     def on_resize(self, event: events.Resize) -> None:
         compact = event.size.width < COMPACT_BELOW
         if compact == self.compact:
+            self._fit_id_column()
             return
         self.compact = compact
         jobs = [self._shown[str(key.value)] for key in self._row_order() if str(key.value) in self._shown]
@@ -108,8 +111,8 @@ class JobsTable(ListTable):
                 cells = self._cells(job, now)
                 if job.id in self.rows:
                     for key, value in cells.items():
-                        if self.get_cell(job.id, key) != value:
-                            self.update_cell(job.id, key, value)
+                        if self.get_cell(job.id, key) != value:  # a column may need to widen
+                            self.update_cell(job.id, key, value, update_width=True)
                 else:
                     self.add_row(*cells.values(), key=job.id)
             if wanted_order != self._order:  # rows came or went, or the jobs come in a new order
@@ -118,6 +121,20 @@ class JobsTable(ListTable):
                 self._order = wanted_order
             if cursor_key is not None and cursor_key in self.rows:
                 self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
+        self._fit_id_column()
+
+    def _fit_id_column(self) -> None:
+        """In the compact layout the ids take what the other columns leave, up to whole."""
+        if not self.compact or "id" not in self.columns:
+            return
+        column = self.columns[ColumnKey("id")]
+        others = sum(each.get_render_width(self) for key, each in self.columns.items() if key != "id")
+        room = self.scrollable_content_region.width - others - 2 * self.cell_padding
+        width = max(COMPACT_ID_WIDTH, min(JOB_ID_WIDTH, room))
+        if width != column.width:
+            column.width = width
+            self._require_update_dimensions = True
+            self.refresh()
 
     def _cells(self, job: Job, now: datetime) -> dict[str, str | Text]:
         """The row's cells by column key, for the columns of the current layout."""

@@ -49,9 +49,11 @@ class TopBar(Static):
         elif app.polling_paused:
             bar.append("  polling paused", style="bold")
         connection = app.connection
-        label = Text("  " + app.connection_label,
-                     style="bold" if connection is not None and connection.simulates_locally else "")
+        words = "  " + app.connection_label
         room = max(0, width - bar.cell_len)
+        if len(words) > room:  # "LOCAL SIMULATOR" says it alone
+            words = words.replace(", not IBM hardware", "")
+        label = Text(words, style="bold" if connection is not None and connection.simulates_locally else "")
         if label.cell_len > room:
             label.truncate(room, overflow="ellipsis")
         bar.append_text(label)
