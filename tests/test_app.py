@@ -89,7 +89,7 @@ async def test_a_user_path_from_editor_to_exported_counts_in_a_session(
         await wait_for(pilot, lambda: counts.row_count >= 2, "the job's counts", timeout=120)
         top_two = {cell_text(counts.get_row_at(i)[0]) for i in range(2)}
         assert top_two == {"00", "11"}
-        assert sum(int(cell_text(counts.get_row_at(i)[3])) for i in range(counts.row_count)) == 2000
+        assert sum(int(cell_text(count)) for count in counts.get_column("count")) == 2000
         job_id = app.screen.shown_job_id
         # The session opened for it (others on the shared service may be known from their jobs).
         assert app.jobs_snapshot is not None
