@@ -59,7 +59,7 @@ class SessionsScreen(AreaScreen):
         yield Static("", id="session-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.query_one("#sessions", ListTable)
         table.cursor_type = "row"
         # Most telling first: at 80 columns mode and backend scroll off, and the detail shows them.
         for key, label in (("state", "State"), ("id", "Session"), ("closes", "Closes in"), ("inactive", "Idle left"),
@@ -82,19 +82,19 @@ class SessionsScreen(AreaScreen):
 
     def _count_down(self) -> None:
         """Tick the TTL columns between refreshes, without rebuilding the table."""
-        table = self.query_one("#sessions", DataTable)
+        table = self.query_one("#sessions", ListTable)
         now = datetime.now(timezone.utc)
         for session in self.qrt.sessions.values():
             if session.id in table.rows and not session.is_closed:
                 closes, inactive = _countdowns(session, now)
-                table.update_cell(session.id, "closes", closes)
-                table.update_cell(session.id, "inactive", inactive)
+                table.set_cell(session.id, "closes", closes)
+                table.set_cell(session.id, "inactive", inactive)
         self._show_detail()
 
     def show_sessions(self) -> None:
         """Reconcile the table with what is known, row by session id: cells change in
         place, new sessions are added, forgotten ones removed; the cursor stays put."""
-        table = self.query_one("#sessions", DataTable)
+        table = self.query_one("#sessions", ListTable)
         keep = self._selected_id()
         snapshot = self.qrt.jobs_snapshot
         jobs_by_session: dict[str, int] = {}
@@ -115,7 +115,7 @@ class SessionsScreen(AreaScreen):
             }
             if session.id in table.rows:
                 for column, value in cells.items():
-                    table.update_cell(session.id, column, value)
+                    table.set_cell(session.id, column, value)
             else:
                 table.add_row(*cells.values(), key=session.id)
         table.sort("state", "id", key=lambda cells: (cells[0].plain == "closed", cells[1]))
@@ -124,7 +124,7 @@ class SessionsScreen(AreaScreen):
         self._show_detail()
 
     def _selected_id(self) -> str | None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.query_one("#sessions", ListTable)
         if not table.row_count:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)

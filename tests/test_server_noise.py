@@ -72,3 +72,40 @@ def test_a_pauli_twirl_keeps_a_pauli_channel_and_the_fidelity_of_any_channel() -
     assert average_gate_fidelity(twirled) == pytest.approx(average_gate_fidelity(relaxation), abs=1e-12)
     assert all(instruction.operation.name in {"pauli", "id", "x", "y", "z"}
                for circuit, _ in zip(twirled.circuits, twirled.probabilities) for instruction in circuit.data)
+
+
+def test_the_channel_form_gives_the_same_density_matrix_delays_and_all() -> None:
+    """Exact sampling's density matrices run on each error as one Kraus channel (Aer reads
+    a composed error's instructions at every run): the state must be the same, to rounding."""
+    import numpy as np
+    from qiskit import QuantumCircuit
+    from qiskit_aer import AerSimulator
+
+    from tui.server.noise import channel_form
+
+    device = Catalogue().get("ibm_brisbane")
+    assert device is not None and device.props_file is not None
+    noise = device_noise_model(str(device.conf_file), str(device.props_file), [4, 5, 6])
+    circuit = QuantumCircuit(3)
+    circuit.sx(0)
+    circuit.rz(0.4, 0)
+    circuit.x(1)
+    circuit.ecr(0, 1)
+    circuit.sx(2)
+    circuit.delay(20, 2, unit="us")  # relaxation during a delay, from the model's noise pass
+    circuit.ecr(1, 2)
+    circuit.save_density_matrix()
+
+    def state(model: Any) -> Any:
+        simulator = AerSimulator(method="density_matrix", noise_model=model)
+        return np.asarray(simulator.run(circuit).result().data()["density_matrix"])
+
+    converted = channel_form(noise)
+    assert channel_form(noise) is converted  # built once per model
+    assert all(len(error.circuits) == 1 for errors in converted._local_quantum_errors.values()
+               for error in errors.values())
+    original, same = state(noise), state(converted)
+    assert np.allclose(original, same, atol=1e-10)
+    without_delays = converted.__class__(basis_gates=converted.basis_gates)
+    without_delays._local_quantum_errors = converted._local_quantum_errors
+    assert not np.allclose(original, state(without_delays), atol=1e-4)  # the delay's relaxation counts

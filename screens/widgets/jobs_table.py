@@ -111,8 +111,8 @@ class JobsTable(ListTable):
                 cells = self._cells(job, now)
                 if job.id in self.rows:
                     for key, value in cells.items():
-                        if self.get_cell(job.id, key) != value:  # a column may need to widen
-                            self.update_cell(job.id, key, value, update_width=True)
+                        if self.get_cell(job.id, key) != value:
+                            self.set_cell(job.id, key, value)
                 else:
                     self.add_row(*cells.values(), key=job.id)
             if wanted_order != self._order:  # rows came or went, or the jobs come in a new order

@@ -172,7 +172,10 @@ class DeviceSimulator(AerSimulator):
             probability_circuits.append(circuit)
         exact: dict[int, Any] = {}
         if probability_circuits:
-            raw = super().run(probability_circuits, shots=1, method="density_matrix").result()
+            from tui.server.noise import channel_form
+
+            raw = super().run(probability_circuits, shots=1, method="density_matrix",
+                              noise_model=channel_form(self._noise)).result()
             for plan, experiment in zip(measuring, raw.results):
                 exact[id(plan)] = np.asarray(experiment.data.probabilities, dtype=float)
         return [exact[id(plan)] if plan.qubits else np.ones(1) for plan in plans]
