@@ -58,6 +58,7 @@ class JobsScreen(AreaScreen):
         self.reverse = False
         self.older_jobs: tuple[Job, ...] = ()
         self.older_exhausted = False
+        self._title_counts: tuple[int, int] | None = None  # (shown, loaded), for a resize
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: status:failed backend:ibm_fez session:… tag:… words",
@@ -113,8 +114,14 @@ class JobsScreen(AreaScreen):
         shown = sort_jobs(shown, self.order, self.reverse)
         table = self.query_one(JobsTable)
         table.reconcile(shown)
-        table.border_title = self._title(len(shown), len(jobs))
+        self._title_counts = (len(shown), len(jobs))
+        table.border_title = self._title(*self._title_counts)
         table.set_class(self.qrt.jobs_stale_since is not None, "stale")
+
+    def on_resize(self) -> None:
+        """The title is fitted to the width: fitted again when it changes."""
+        if self._title_counts is not None:
+            self.query_one(JobsTable).border_title = self._title(*self._title_counts)
 
     def _title(self, shown: int, loaded: int) -> str:
         """What is shown, its order and how fresh it is; where the width is short, the

@@ -723,3 +723,20 @@ async def test_at_80_columns_the_footer_shows_the_screens_keys_first_and_help() 
                        "the backends table's Enter in the footer")
         enter = next(key for key in app.screen.query(FooterKey) if key.key == "enter")
         assert enter.description == "Use for editor"
+
+
+async def test_the_jobs_title_keeps_its_state_at_80_columns_and_grows_back_when_wider(service: ServiceInfo) -> None:
+    """At 80 columns the title was cut at "updated…"; and a title fitted to one width kept
+    that form after a resize until the next poll."""
+    app = app_on(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.jobs_snapshot is not None, "the first poll")
+        await pilot.press("f4")
+        table = app.screen.query_one(JobsTable)
+        await wait_for(pilot, lambda: "updated" in str(table.border_title), "the jobs title")
+        title = str(table.border_title)
+        assert len(title) <= 80 - 6 and "sorted by newest" in title and "every" not in title, title
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
+        title = str(table.border_title)
+        assert "shown of" in title and "updated" in title and "while active" in title, title
