@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -176,18 +177,23 @@ def pauli_twirl(error: QuantumError) -> QuantumError:
 
 def pauli_approximation(noise: NoiseModel) -> NoiseModel:
     """`noise` with every quantum error twirled to a Pauli channel, readout kept, delays dropped."""
+    return _each_error_converted(noise, pauli_twirl)
 
-    approximated = built_noise_model(noise.basis_gates)
+
+def _each_error_converted(noise: NoiseModel, convert: Callable[[QuantumError], QuantumError]) -> NoiseModel:
+    """A model with `convert` of each of `noise`'s quantum errors on the same gates and
+    qubits, and the same readout errors (without its delays' passes)."""
+    converted = built_noise_model(noise.basis_gates)
     for name, error in noise._default_quantum_errors.items():
-        approximated.add_all_qubit_quantum_error(pauli_twirl(error), name, warnings=False)
+        converted.add_all_qubit_quantum_error(convert(error), name, warnings=False)
     if noise._default_readout_error is not None:
-        approximated.add_all_qubit_readout_error(noise._default_readout_error, warnings=False)
+        converted.add_all_qubit_readout_error(noise._default_readout_error, warnings=False)
     for name, errors_by_qubits in noise._local_quantum_errors.items():
         for qubits, error in errors_by_qubits.items():
-            approximated.add_quantum_error(pauli_twirl(error), name, list(qubits), warnings=False)
-    for qubits, error in noise._local_readout_errors.items():
-        approximated.add_readout_error(error, list(qubits), warnings=False)
-    return approximated
+            converted.add_quantum_error(convert(error), name, list(qubits), warnings=False)
+    for qubits, readout in noise._local_readout_errors.items():
+        converted.add_readout_error(readout, list(qubits), warnings=False)
+    return converted
 
 
 _channel_forms: dict[int, tuple[NoiseModel, NoiseModel]] = {}  # by id of the source, kept alive with it
@@ -211,16 +217,7 @@ def channel_form(noise: NoiseModel) -> NoiseModel:
     def one_channel(error: QuantumError) -> QuantumError:
         return QuantumError(Kraus(error.to_quantumchannel()))
 
-    converted = built_noise_model(noise.basis_gates)
-    for name, error in noise._default_quantum_errors.items():
-        converted.add_all_qubit_quantum_error(one_channel(error), name, warnings=False)
-    if noise._default_readout_error is not None:
-        converted.add_all_qubit_readout_error(noise._default_readout_error, warnings=False)
-    for name, errors_by_qubits in noise._local_quantum_errors.items():
-        for qubits, error in errors_by_qubits.items():
-            converted.add_quantum_error(one_channel(error), name, list(qubits), warnings=False)
-    for qubits, readout in noise._local_readout_errors.items():
-        converted.add_readout_error(readout, list(qubits), warnings=False)
+    converted = _each_error_converted(noise, one_channel)
     converted._custom_noise_passes = list(noise._custom_noise_passes)
     if len(_channel_forms) >= CHANNEL_FORMS_KEPT:
         del _channel_forms[next(iter(_channel_forms))]  # the oldest
