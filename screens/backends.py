@@ -36,7 +36,6 @@ class BackendsScreen(AreaScreen):
         self.sort_index = 0
         self.details: dict[str, BackendDetail] = {}
         self.shown_detail: BackendDetail | None = None
-        self._title_parts: list[str] = []
         self._detail_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -59,20 +58,10 @@ class BackendsScreen(AreaScreen):
         sort_name = SORT_KEYS[self.sort_index]
         self.row_highlighted()
         count = f"{len(shown)}/{len(backends)}" if len(shown) != len(backends) else f"{len(shown)}"
-        self._title_parts = [f"Backends {count}", f"by {sort_name}", f"★ least busy {busiest_free or '—'}",
-                             f"▸ editor {self.qrt.selected_backend or '—'}"]
-        self._fit_title()
-
-    def _fit_title(self) -> None:
-        """The whole title where it fits; else without the least busy (the table's ★ marks it)."""
-        parts = list(self._title_parts)
-        if len(" · ".join(parts)) > self.app.size.width - 6:
-            del parts[2]
-        self.query_one(BackendsTable).border_title = " · ".join(parts)
-
-    def on_resize(self) -> None:
-        if self._title_parts:
-            self._fit_title()
+        parts = [f"Backends {count}", f"by {sort_name}", f"★ least busy {busiest_free or '—'}",
+                 f"▸ editor {self.qrt.selected_backend or '—'}"]
+        # where it does not fit, without the least busy: the table's ★ marks it
+        self.show_title(table, parts, parts[:2] + parts[3:])
 
     @on(DataTable.RowHighlighted, "#backends")
     def row_highlighted(self) -> None:

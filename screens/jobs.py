@@ -58,7 +58,6 @@ class JobsScreen(AreaScreen):
         self.reverse = False
         self.older_jobs: tuple[Job, ...] = ()
         self.older_exhausted = False
-        self._title_counts: tuple[int, int] | None = None  # (shown, loaded), for a resize
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: status:failed backend:ibm_fez session:… tag:… words",
@@ -114,16 +113,10 @@ class JobsScreen(AreaScreen):
         shown = sort_jobs(shown, self.order, self.reverse)
         table = self.query_one(JobsTable)
         table.reconcile(shown)
-        self._title_counts = (len(shown), len(jobs))
-        table.border_title = self._title(*self._title_counts)
+        self.show_title(table, *self._title_forms_of(len(shown), len(jobs)))
         table.set_class(self.qrt.jobs_stale_since is not None, "stale")
 
-    def on_resize(self) -> None:
-        """The title is fitted to the width: fitted again when it changes."""
-        if self._title_counts is not None:
-            self.query_one(JobsTable).border_title = self._title(*self._title_counts)
-
-    def _title(self, shown: int, loaded: int) -> str:
+    def _title_forms_of(self, shown: int, loaded: int) -> tuple[list[str], ...]:
         """What is shown, its order and how fresh it is; where the width is short, the
         polling pace goes first and the counts close up, so that STALE is never cut."""
         snapshot = self.qrt.jobs_snapshot
@@ -144,12 +137,7 @@ class JobsScreen(AreaScreen):
         short_counts = f"Jobs {shown} of {loaded}" if shown != loaded else f"Jobs {loaded}"
         if loaded < total:
             short_counts += f" loaded, {total} on the service" if shown == loaded else f" ({total} in all)"
-        room = self.app.size.width - 6
-        for parts in ([counts, order, state, pace], [counts, order, state], [short_counts, order, state]):
-            title = " · ".join(part for part in parts if part)
-            if len(title) <= room:
-                break
-        return title
+        return [counts, order, state, pace], [counts, order, state], [short_counts, order, state]
 
     # actions ---------------------------------------------------------------------------
 
